@@ -1,0 +1,97 @@
+# JOI Energy metering API -- build, test, run.
+#
+#   make run     install what is missing, build, serve on $(PORT) in the foreground
+#   make test    install what is missing, build, run unit and end-to-end tests
+#   make start / make stop    the same service in the background
+#
+# Variables: PORT (5000), WORKERS (4), VAR (./var), REDIS (an existing store,
+# host:port or unix:/path, instead of starting one), PREFIX/DESTDIR for install.
+
+PORT    ?= 5000
+WORKERS ?= 4
+VAR     ?= $(CURDIR)/var
+REDIS   ?=
+PREFIX  ?= /usr/local
+
+CC      ?= cc
+PKGS    := fcgi hiredis json-c
+WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wwrite-strings -Werror
+BASE_CFLAGS := $(WARN) -O2 -g -D_DEFAULT_SOURCE -Iinclude -Ibuild/gen -MMD -MP
+override CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
+LIBS    = $(shell pkg-config --libs json-c hiredis 2>/dev/null || echo -ljson-c -lhiredis) -lm
+
+B       := build
+LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.c \
+           src/readings.c src/config.c src/price.c src/http.c src/token.c src/store.c \
+           src/store_mem.c src/store_redis.c src/app.c
+LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+E2E_SRC  := $(wildcard tests/e2e/*.c)
+
+.PHONY: all deps test unit e2e run start stop check-asan format clean install
+
+all: $(B)/joi-worker $(B)/joi-admin
+
+deps:
+	@scripts/deps.sh
+
+$(B)/gen/scripts.h: scripts/embed-lua.sh $(wildcard redis/*.lua)
+	@mkdir -p $(@D)
+	scripts/embed-lua.sh $@ $(wildcard redis/*.lua)
+
+$(B)/obj/%.o: src/%.c $(B)/gen/scripts.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/libjoi.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(B)/joi-worker: $(B)/obj/worker.o $(B)/libjoi.a
+	$(CC) $(CFLAGS) -o $@ $^ -lfcgi $(LIBS)
+
+$(B)/joi-admin: $(B)/obj/admin.o $(B)/libjoi.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/unit-tests: $(UNIT_SRC) $(B)/libjoi.a
+	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(B)/libjoi.a -lcunit $(LIBS)
+
+$(B)/e2e-tests: $(E2E_SRC) $(B)/libjoi.a
+	$(CC) $(CFLAGS) -o $@ $(E2E_SRC) $(B)/libjoi.a -lcunit -lcurl $(LIBS)
+
+unit: deps $(B)/unit-tests
+	$(B)/unit-tests
+
+e2e: deps all $(B)/e2e-tests
+	tests/e2e/run.sh $(B)/e2e-tests
+
+test: deps
+	$(MAKE) unit
+	$(MAKE) e2e
+
+# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer,
+# in its own build folder.
+check-asan: deps
+	$(MAKE) B=build/asan CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		ASAN_OPTIONS=detect_leaks=1 unit e2e
+
+run: deps all
+	PORT=$(PORT) WORKERS=$(WORKERS) VAR=$(VAR) REDIS=$(REDIS) scripts/joi-service run
+
+start: deps all
+	PORT=$(PORT) WORKERS=$(WORKERS) VAR=$(VAR) REDIS=$(REDIS) scripts/joi-service start
+
+stop:
+	VAR=$(VAR) scripts/joi-service stop
+
+format:
+	clang-format -i include/joi/*.h src/*.c tests/*/*.c
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/joi-energy
+	install -m 755 $(B)/joi-worker $(B)/joi-admin $(DESTDIR)$(PREFIX)/bin/
+	cp -r lighttpd redis www $(DESTDIR)$(PREFIX)/share/joi-energy/
+
+clean:
+	rm -rf build
+
+-include $(wildcard $(B)/obj/*.d)

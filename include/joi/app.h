@@ -1,0 +1,57 @@
+/*
+ * app.h -- the request handler: request struct in, response struct out.
+ *
+ * joi_app_handle() never touches a socket: the FastCGI loop (worker.c) fills a
+ * joi_request from the server's parameters and body, and writes the
+ * joi_response back.  All routing, validation and rendering of problem
+ * details happens here.
+ */
+#ifndef JOI_APP_H
+#define JOI_APP_H
+
+#include <stddef.h>
+
+#include "joi/buf.h"
+#include "joi/config.h"
+#include "joi/store.h"
+
+#define JOI_BODY_MAX (1024 * 1024)
+
+struct joi_request {
+    const char *method;         /* REQUEST_METHOD */
+    const char *uri;            /* REQUEST_URI: raw path and query */
+    const char *content_type;   /* CONTENT_TYPE or NULL */
+    long long content_length;   /* -1 when the request had none */
+    const char *authorization;  /* HTTP_AUTHORIZATION or NULL */
+    const char *body;           /* content_length bytes (borrowed) */
+    size_t body_len;
+};
+
+struct joi_response {
+    int status;
+    const char *content_type; /* static string */
+    char allow[64];           /* Allow header for 405, else "" */
+    struct joi_buf body;
+};
+
+struct joi_app {
+    struct joi_store *store;  /* borrowed */
+    struct joi_config *config; /* cached plans file, owned */
+    long long config_version;
+};
+
+void joi_app_init(struct joi_app *app, struct joi_store *store);
+void joi_app_free(struct joi_app *app); /* frees the cached config, not the store */
+
+void joi_response_init(struct joi_response *resp);
+void joi_response_free(struct joi_response *resp);
+
+/* Handles one request.  Always fills resp (status, type and body), never fails. */
+void joi_app_handle(struct joi_app *app, const struct joi_request *req, struct joi_response *resp);
+
+/* Checks the request line and headers before the body is read: 411, 413 and
+ * 415 are decided here.  Returns 0 when the body should be read, or -1 with
+ * resp filled with the error. */
+int joi_app_precheck(const struct joi_request *req, struct joi_response *resp);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * price.h -- energy and cost: pure functions, no I/O.
+ *
+ * Readings are instantaneous power (kW).  Energy between two consecutive
+ * readings is the trapezoid (p1 + p2) / 2 * (t2 - t1) / 3600 kWh.  A
+ * "schedule" cuts time into segments at boundary instants; joi_integrate()
+ * splits every interval exactly at those boundaries (power interpolated
+ * linearly) and adds each piece's energy to its segment.  Costs use the
+ * segments of a plan's tariff windows; usage buckets use calendar segments:
+ * both go through the same joi_integrate().
+ */
+#ifndef JOI_PRICE_H
+#define JOI_PRICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "joi/config.h"
+#include "joi/readings.h"
+
+/* Segments: segment 0 is everything before bounds[0], segment i is
+ * [bounds[i-1], bounds[i]), segment nbounds is from bounds[nbounds-1] on. */
+struct joi_schedule {
+    int64_t *bounds; /* strictly ascending */
+    double *values;  /* nbounds + 1 entries (multipliers, for a tariff) */
+    size_t nbounds;
+};
+
+void joi_schedule_free(struct joi_schedule *s); /* frees the arrays; s can be NULL */
+
+/* Builds the multiplier schedule of rules (first match wins, 1 where none
+ * matches) in zone tz over [t0, t1].  Zone conversions happen once per local
+ * day of the span, never per reading.  Returns 0, or -1 if tz cannot be used. */
+int joi_schedule_tariff(const struct joi_rule *rules, size_t nrules, const char *tz, int64_t t0,
+                        int64_t t1, struct joi_schedule *out);
+
+struct joi_usage {
+    int64_t from, to;  /* first and last reading time */
+    double kwh;        /* energy, gaps excluded */
+    int64_t covered;   /* seconds between readings, gaps excluded */
+    int64_t gaps;      /* intervals longer than max_gap */
+};
+
+/* Integrates readings (sorted by time, times distinct) and adds each piece's
+ * energy to kwh[segment] (kwh has s->nbounds + 1 entries, zeroed by the
+ * caller; s may be NULL for one segment).  Intervals longer than max_gap
+ * (when max_gap > 0) add nothing.  Fills *u when u is not NULL. */
+void joi_integrate(const struct joi_reading *r, size_t n, int64_t max_gap,
+                   const struct joi_schedule *s, double *kwh, struct joi_usage *u);
+
+struct joi_cost {
+    const struct joi_plan *plan; /* borrowed from the config */
+    double cost;
+};
+
+/* Prices readings (sorted, distinct times, n >= 2) on every plan of c.
+ * out has c->nplans entries and is sorted cheapest first, ties by plan id.
+ * Returns 0, or -1 when a plan's zone cannot be used. */
+int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, size_t n,
+                      struct joi_cost *out, struct joi_usage *u);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * store.h -- the store interface.
+ *
+ * A store is a struct of function pointers, like hiredis's transports: the
+ * Redis one (store_redis.c) serves the workers and the end-to-end tests, an
+ * in-memory one (store_mem.c) serves unit tests and fuzzers.  Every function
+ * returns 0 on success or -1 with err set: 503 when the store cannot be
+ * reached or timed out (nothing was written), 500 for anything else.
+ */
+#ifndef JOI_STORE_H
+#define JOI_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "joi/error.h"
+#include "joi/readings.h"
+
+struct joi_store;
+
+struct joi_store_ops {
+    int (*ping)(struct joi_store *s, struct joi_error *err);
+    /* Stores readings atomically: all or nothing; a time already stored is replaced,
+     * and within the batch the last occurrence of a time wins. */
+    int (*readings_put)(struct joi_store *s, const char *meter, const struct joi_reading *r,
+                        size_t n, struct joi_error *err);
+    /* Appends the readings with from <= time <= to to out, ascending by time.  When
+     * limit > 0 only the latest `limit` of them. */
+    int (*readings_get)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                        size_t limit, struct joi_readings *out, struct joi_error *err);
+    /* Number of readings a meter has. */
+    int (*readings_count)(struct joi_store *s, const char *meter, long long *count,
+                          struct joi_error *err);
+    /* The plans file.  *version is the caller's known version on entry; when the
+     * stored one differs, *doc is set to a malloc'ed copy (caller frees) and
+     * *version updated, else *doc is NULL.  Version 0 = no file loaded. */
+    int (*config_get)(struct joi_store *s, long long *version, char **doc, size_t *len,
+                      struct joi_error *err);
+    /* Replaces the plans file (already validated) and bumps its version. */
+    int (*config_put)(struct joi_store *s, const char *doc, size_t len, struct joi_error *err);
+    /* A meter's write-token record (opaque text), "" when it has none. */
+    int (*token_get)(struct joi_store *s, const char *meter, char *out, size_t outlen,
+                     struct joi_error *err);
+    /* Sets (record != NULL) or removes (record == NULL) a meter's token record. */
+    int (*token_set)(struct joi_store *s, const char *meter, const char *record,
+                     struct joi_error *err);
+    void (*free)(struct joi_store *s);
+};
+
+struct joi_store {
+    const struct joi_store_ops *ops;
+};
+
+/* Frees a store of any kind.  s can be NULL. */
+void joi_store_free(struct joi_store *s);
+
+/* The Redis store.  addr is "unix:/path" or "host:port"; timeout_ms bounds connect,
+ * every read and every write.  Connecting is lazy (on first use, and again after any
+ * I/O error), so this returns NULL only when addr is malformed. */
+struct joi_store *joi_store_redis_new(const char *addr, int timeout_ms);
+
+/* An in-memory store for tests and fuzzers. */
+struct joi_store *joi_store_mem_new(void);
+/* Makes every call of the in-memory store fail with 503 while down is 1. */
+void joi_store_mem_set_down(struct joi_store *s, int down);
+
+#endif

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs the Debian packages the service, its tests and its tools need, when
+# they are missing.  As root it runs apt-get; otherwise it prints the command.
+# Usage: scripts/deps.sh [extra-package...]
+set -eu
+pkgs="make gcc pkg-config libfcgi-dev libhiredis-dev libjson-c-dev libcunit1-dev \
+libcurl4-openssl-dev redis-server redis-tools lighttpd curl tzdata ca-certificates $*"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+    echo "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+else
+    echo "missing Debian packages:$missing" >&2
+    echo "run: sudo apt-get install -y$missing" >&2
+    exit 1
+fi

@@ -1,0 +1,68 @@
+/*
+ * error.c -- errors as values (see joi/error.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "joi/error.h"
+
+void joi_error_clear(struct joi_error *err)
+{
+    if (err == NULL)
+        return;
+    err->status = 0;
+    err->detail[0] = '\0';
+    err->pointer[0] = '\0';
+    err->has_pointer = 0;
+}
+
+static void error_vset(struct joi_error *err, int status, const char *fmt, va_list ap)
+{
+    err->status = status;
+    vsnprintf(err->detail, sizeof err->detail, fmt, ap);
+    err->pointer[0] = '\0';
+    err->has_pointer = 0;
+}
+
+int joi_error_set(struct joi_error *err, int status, const char *fmt, ...)
+{
+    if (err == NULL)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    error_vset(err, status, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int joi_error_set_at(struct joi_error *err, int status, const char *pointer, const char *fmt, ...)
+{
+    if (err == NULL)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    error_vset(err, status, fmt, ap);
+    va_end(ap);
+    snprintf(err->pointer, sizeof err->pointer, "%s", pointer);
+    err->has_pointer = 1;
+    return -1;
+}
+
+const char *joi_status_title(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+    }
+}

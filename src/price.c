@@ -1,0 +1,249 @@
+/*
+ * price.c -- schedules, integration and plan comparison (see joi/price.h).
+ *
+ * Zone conversions go through the C library and the system's zone database:
+ * setenv("TZ") + tzset() + mktime().  A worker is single-threaded, so the
+ * process-wide TZ is only switched when the zone of the plan being priced
+ * differs from the last one.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "joi/buf.h"
+#include "joi/price.h"
+
+static char current_tz[80];
+
+static void use_tz(const char *tz)
+{
+    if (strcmp(current_tz, tz) == 0)
+        return;
+    char value[96];
+    snprintf(value, sizeof value, ":%s", tz);
+    setenv("TZ", value, 1);
+    tzset();
+    snprintf(current_tz, sizeof current_tz, "%s", tz);
+}
+
+/* The instant of local wall-clock time day0 + day_offset days, `minute` minutes
+ * after midnight (minute may exceed 1439).  mktime() resolves times that a clock
+ * change skips or repeats. */
+static int64_t local_instant(const struct tm *day0, int day_offset, int minute, int *wday)
+{
+    struct tm tm = {0};
+    tm.tm_year = day0->tm_year;
+    tm.tm_mon = day0->tm_mon;
+    tm.tm_mday = day0->tm_mday + day_offset;
+    tm.tm_hour = 0;
+    tm.tm_min = minute;
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    if (wday)
+        *wday = (tm.tm_wday + 6) % 7; /* Monday = 0 */
+    return (int64_t)t;
+}
+
+void joi_schedule_free(struct joi_schedule *s)
+{
+    if (s == NULL)
+        return;
+    free(s->bounds);
+    free(s->values);
+    s->bounds = NULL;
+    s->values = NULL;
+    s->nbounds = 0;
+}
+
+struct window {
+    int64_t start, end;
+    size_t rule;
+};
+
+static int cmp_window(const void *a, const void *b)
+{
+    const struct window *x = a, *y = b;
+    return x->start < y->start ? -1 : (x->start > y->start);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : (x > y);
+}
+
+/* The longest a window can last in real time: 24 wall-clock hours on a day the
+ * clocks go back, with margin. */
+#define WINDOW_REACH (27 * 3600)
+
+int joi_schedule_tariff(const struct joi_rule *rules, size_t nrules, const char *tz, int64_t t0,
+                        int64_t t1, struct joi_schedule *out)
+{
+    out->bounds = NULL;
+    out->nbounds = 0;
+    out->values = joi_xmalloc(sizeof *out->values);
+    out->values[0] = 1;
+    if (nrules == 0)
+        return 0;
+    use_tz(tz);
+    time_t tt0 = (time_t)t0, tt1 = (time_t)t1;
+    struct tm first, last;
+    if (localtime_r(&tt0, &first) == NULL || localtime_r(&tt1, &last) == NULL)
+        return -1;
+    /* Windows that start the day before t0 may still be running at t0. */
+    int64_t ndays = (t1 - t0) / 86400 + 3;
+    size_t nwin = 0, capwin = 64;
+    struct window *win = joi_xmalloc(capwin * sizeof *win);
+    for (int64_t k = -1; k < ndays; k++) {
+        int wday;
+        int64_t midnight = local_instant(&first, (int)k, 0, &wday);
+        if (midnight > t1)
+            break;
+        for (size_t r = 0; r < nrules; r++) {
+            if (!(rules[r].days & (1u << wday)))
+                continue;
+            int64_t s = local_instant(&first, (int)k, rules[r].from_min, NULL);
+            int64_t e = local_instant(&first, (int)k, rules[r].from_min + rules[r].length_min, NULL);
+            if (e <= t0 || s > t1 || e <= s)
+                continue;
+            if (nwin == capwin) {
+                capwin *= 2;
+                win = joi_xrealloc(win, capwin * sizeof *win);
+            }
+            win[nwin++] = (struct window){s, e, r};
+        }
+    }
+    qsort(win, nwin, sizeof *win, cmp_window);
+    /* Every window edge inside (t0, t1) is a potential boundary. */
+    int64_t *b = joi_xmalloc((2 * nwin + 1) * sizeof *b);
+    size_t nb = 0;
+    for (size_t i = 0; i < nwin; i++) {
+        if (win[i].start > t0 && win[i].start < t1)
+            b[nb++] = win[i].start;
+        if (win[i].end > t0 && win[i].end < t1)
+            b[nb++] = win[i].end;
+    }
+    qsort(b, nb, sizeof *b, cmp_i64);
+    size_t u = 0;
+    for (size_t i = 0; i < nb; i++)
+        if (u == 0 || b[u - 1] != b[i])
+            b[u++] = b[i];
+    nb = u;
+    /* The value of each segment: the first rule (lowest index) whose window holds
+     * the segment's first instant.  Windows are sorted by start, and none is longer
+     * than WINDOW_REACH, so only a sliding range of them can hold a given instant. */
+    double *val = joi_xmalloc((nb + 1) * sizeof *val);
+    size_t lo = 0;
+    for (size_t i = 0; i <= nb; i++) {
+        int64_t x = i == 0 ? t0 : b[i - 1];
+        while (lo < nwin && win[lo].start < x - WINDOW_REACH)
+            lo++;
+        size_t best = SIZE_MAX;
+        for (size_t w = lo; w < nwin && win[w].start <= x; w++)
+            if (x < win[w].end && win[w].rule < best)
+                best = win[w].rule;
+        val[i] = best == SIZE_MAX ? 1.0 : rules[best].multiplier;
+    }
+    /* Drop boundaries between segments of equal value. */
+    size_t m = 0;
+    for (size_t i = 0; i < nb; i++) {
+        if (val[i + 1] == val[m])
+            continue;
+        b[m] = b[i];
+        val[m + 1] = val[i + 1];
+        m++;
+    }
+    free(win);
+    free(out->values);
+    out->bounds = b;
+    out->values = val;
+    out->nbounds = m;
+    return 0;
+}
+
+void joi_integrate(const struct joi_reading *r, size_t n, int64_t max_gap,
+                   const struct joi_schedule *s, double *kwh, struct joi_usage *u)
+{
+    size_t nb = s ? s->nbounds : 0;
+    const int64_t *b = s ? s->bounds : NULL;
+    size_t j = 0; /* segment of the current instant */
+    double total = 0;
+    int64_t covered = 0, gaps = 0;
+    for (size_t i = 1; i < n; i++) {
+        int64_t t1 = r[i - 1].time, t2 = r[i].time, dt = t2 - t1;
+        double p1 = r[i - 1].kw, p2 = r[i].kw;
+        if (max_gap > 0 && dt > max_gap) {
+            gaps++;
+            continue;
+        }
+        covered += dt;
+        while (j < nb && b[j] <= t1)
+            j++;
+        if (j == nb || b[j] >= t2) {
+            double e = (p1 + p2) / 2 * (double)dt / 3600;
+            kwh[j] += e;
+            total += e;
+            continue;
+        }
+        /* The interval crosses boundaries: split it there, power interpolated. */
+        int64_t a = t1;
+        double pa = p1;
+        while (a < t2) {
+            int64_t next = (j < nb && b[j] < t2) ? b[j] : t2;
+            double pn = next == t2 ? p2 : p1 + (p2 - p1) * (double)(next - t1) / (double)dt;
+            double e = (pa + pn) / 2 * (double)(next - a) / 3600;
+            kwh[j] += e;
+            total += e;
+            if (next < t2)
+                j++;
+            a = next;
+            pa = pn;
+        }
+    }
+    if (u) {
+        u->from = n ? r[0].time : 0;
+        u->to = n ? r[n - 1].time : 0;
+        u->kwh = total;
+        u->covered = covered;
+        u->gaps = gaps;
+    }
+}
+
+static int cmp_cost(const void *a, const void *b)
+{
+    const struct joi_cost *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost < y->cost ? -1 : 1;
+    return strcmp(x->plan->id, y->plan->id);
+}
+
+int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, size_t n,
+                      struct joi_cost *out, struct joi_usage *u)
+{
+    double one = 0;
+    joi_integrate(r, n, c->max_gap, NULL, &one, u);
+    int64_t t0 = r[0].time, t1 = r[n - 1].time;
+    for (size_t p = 0; p < c->nplans; p++) {
+        const struct joi_plan *plan = &c->plans[p];
+        struct joi_schedule s;
+        if (joi_schedule_tariff(plan->rules, plan->nrules, joi_config_plan_tz(c, plan), t0, t1,
+                                &s) != 0) {
+            joi_schedule_free(&s);
+            return -1;
+        }
+        double *kwh = joi_xcalloc(s.nbounds + 1, sizeof *kwh);
+        joi_integrate(r, n, c->max_gap, &s, kwh, NULL);
+        double cost = 0;
+        for (size_t k = 0; k <= s.nbounds; k++)
+            cost += kwh[k] * (plan->unit_rate * s.values[k]);
+        cost += plan->standing_charge * (double)(t1 - t0) / 86400;
+        out[p].plan = plan;
+        out[p].cost = cost;
+        free(kwh);
+        joi_schedule_free(&s);
+    }
+    qsort(out, c->nplans, sizeof *out, cmp_cost);
+    return 0;
+}

@@ -1,0 +1,192 @@
+/*
+ * store_mem.c -- an in-memory store for unit tests and fuzzers (see joi/store.h).
+ *
+ * Same contract as the Redis store, in a form that needs no server: meters in
+ * a linked list, each with its readings kept sorted and distinct by time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "joi/buf.h"
+#include "joi/store.h"
+
+struct mem_meter {
+    char id[JOI_METER_MAX + 1];
+    struct joi_readings readings;
+    char *token;
+    struct mem_meter *next;
+};
+
+struct mem_store {
+    struct joi_store base;
+    struct mem_meter *meters;
+    char *config;
+    size_t config_len;
+    long long config_version;
+    int down;
+};
+
+static struct mem_meter *find_meter(struct mem_store *m, const char *id, int create)
+{
+    for (struct mem_meter *x = m->meters; x; x = x->next)
+        if (strcmp(x->id, id) == 0)
+            return x;
+    if (!create)
+        return NULL;
+    struct mem_meter *x = joi_xcalloc(1, sizeof *x);
+    snprintf(x->id, sizeof x->id, "%s", id);
+    joi_readings_init(&x->readings);
+    x->next = m->meters;
+    m->meters = x;
+    return x;
+}
+
+static int check_up(struct mem_store *m, struct joi_error *err)
+{
+    if (m->down)
+        return joi_error_set(err, 503, "the store is unavailable");
+    return 0;
+}
+
+static int mem_ping(struct joi_store *s, struct joi_error *err)
+{
+    return check_up((struct mem_store *)s, err);
+}
+
+static int mem_readings_put(struct joi_store *s, const char *meter, const struct joi_reading *r,
+                            size_t n, struct joi_error *err)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    if (check_up(m, err))
+        return -1;
+    struct mem_meter *x = find_meter(m, meter, 1);
+    for (size_t i = 0; i < n; i++)
+        joi_readings_push(&x->readings, r[i].time, r[i].kw);
+    joi_readings_sort_unique(&x->readings);
+    return 0;
+}
+
+static int mem_readings_get(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                            size_t limit, struct joi_readings *out, struct joi_error *err)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    if (check_up(m, err))
+        return -1;
+    struct mem_meter *x = find_meter(m, meter, 0);
+    if (x == NULL)
+        return 0;
+    size_t first = 0, end = 0;
+    while (first < x->readings.n && x->readings.items[first].time < from)
+        first++;
+    end = first;
+    while (end < x->readings.n && x->readings.items[end].time <= to)
+        end++;
+    if (limit > 0 && end - first > limit)
+        first = end - limit;
+    for (size_t i = first; i < end; i++)
+        joi_readings_push(out, x->readings.items[i].time, x->readings.items[i].kw);
+    return 0;
+}
+
+static int mem_readings_count(struct joi_store *s, const char *meter, long long *count,
+                              struct joi_error *err)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    if (check_up(m, err))
+        return -1;
+    struct mem_meter *x = find_meter(m, meter, 0);
+    *count = x ? (long long)x->readings.n : 0;
+    return 0;
+}
+
+static int mem_config_get(struct joi_store *s, long long *version, char **doc, size_t *len,
+                          struct joi_error *err)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    *doc = NULL;
+    if (check_up(m, err))
+        return -1;
+    if (*version == m->config_version)
+        return 0;
+    *version = m->config_version;
+    if (m->config) {
+        *doc = joi_xstrndup(m->config, m->config_len);
+        *len = m->config_len;
+    }
+    return 0;
+}
+
+static int mem_config_put(struct joi_store *s, const char *doc, size_t len, struct joi_error *err)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    if (check_up(m, err))
+        return -1;
+    free(m->config);
+    m->config = joi_xstrndup(doc, len);
+    m->config_len = len;
+    m->config_version++;
+    return 0;
+}
+
+static int mem_token_get(struct joi_store *s, const char *meter, char *out, size_t outlen,
+                         struct joi_error *err)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    if (check_up(m, err))
+        return -1;
+    struct mem_meter *x = find_meter(m, meter, 0);
+    snprintf(out, outlen, "%s", x && x->token ? x->token : "");
+    return 0;
+}
+
+static int mem_token_set(struct joi_store *s, const char *meter, const char *record,
+                         struct joi_error *err)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    if (check_up(m, err))
+        return -1;
+    struct mem_meter *x = find_meter(m, meter, 1);
+    free(x->token);
+    x->token = record ? joi_xstrndup(record, strlen(record)) : NULL;
+    return 0;
+}
+
+static void mem_free(struct joi_store *s)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    struct mem_meter *x = m->meters;
+    while (x) {
+        struct mem_meter *next = x->next;
+        joi_readings_free(&x->readings);
+        free(x->token);
+        free(x);
+        x = next;
+    }
+    free(m->config);
+    free(m);
+}
+
+static const struct joi_store_ops mem_ops = {
+    .ping = mem_ping,
+    .readings_put = mem_readings_put,
+    .readings_get = mem_readings_get,
+    .readings_count = mem_readings_count,
+    .config_get = mem_config_get,
+    .config_put = mem_config_put,
+    .token_get = mem_token_get,
+    .token_set = mem_token_set,
+    .free = mem_free,
+};
+
+struct joi_store *joi_store_mem_new(void)
+{
+    struct mem_store *m = joi_xcalloc(1, sizeof *m);
+    m->base.ops = &mem_ops;
+    return &m->base;
+}
+
+void joi_store_mem_set_down(struct joi_store *s, int down)
+{
+    ((struct mem_store *)s)->down = down;
+}

@@ -1,0 +1,380 @@
+/*
+ * store_redis.c -- the Redis store (see joi/store.h).
+ *
+ * The only module that includes hiredis.h, and the only one that knows key
+ * names.  Every key of a meter carries the meter id as a hash tag
+ * ("joi:{smart-meter-0}:r") and the plans file lives under its own tag
+ * ("joi:{config}:..."), so a Redis Cluster or a sharding proxy can place them.
+ *
+ * Rules:
+ *  - Every reply is checked: NULL (I/O error: the context is dropped and the
+ *    next call reconnects), then REDIS_REPLY_ERROR, then the expected type.
+ *    freeReplyObject() once, on the top-level reply.
+ *  - Scripts run with EVALSHA; on NOSCRIPT the same call is repeated with EVAL
+ *    (never SCRIPT LOAD, which sharding proxies refuse).
+ *  - connect, read and write are bounded by the timeout; a timeout is a 503.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "joi/buf.h"
+#include "joi/num.h"
+#include "joi/store.h"
+#include "scripts.h"
+
+#define KEY_CONFIG_DOC "joi:{config}:doc"
+#define KEY_CONFIG_VERSION "joi:{config}:version"
+
+struct redis_store {
+    struct joi_store base;
+    redisContext *c;
+    char *path; /* unix socket, or NULL */
+    char *host;
+    int port;
+    struct timeval timeout;
+};
+
+static void log_failure(const char *what, const char *why)
+{
+    fprintf(stderr, "joi-worker[%d]: redis %s: %s\n", (int)getpid(), what, why);
+}
+
+static void drop(struct redis_store *r)
+{
+    if (r->c) {
+        redisFree(r->c);
+        r->c = NULL;
+    }
+}
+
+static int ensure_connected(struct redis_store *r, struct joi_error *err)
+{
+    if (r->c)
+        return 0;
+    r->c = r->path ? redisConnectUnixWithTimeout(r->path, r->timeout)
+                   : redisConnectWithTimeout(r->host, r->port, r->timeout);
+    if (r->c == NULL) {
+        log_failure("connect", "out of memory");
+        return joi_error_set(err, 503, "the store is unavailable");
+    }
+    if (r->c->err) {
+        log_failure("connect", r->c->errstr);
+        drop(r);
+        return joi_error_set(err, 503, "the store is unavailable");
+    }
+    redisSetTimeout(r->c, r->timeout);
+    return 0;
+}
+
+/* Runs one command.  Returns the reply (caller frees) or NULL with err set: 503
+ * for I/O errors and timeouts, 500 for an error reply. */
+static redisReply *run(struct redis_store *r, int argc, const char **argv, const size_t *lens,
+                       struct joi_error *err)
+{
+    if (ensure_connected(r, err))
+        return NULL;
+    redisReply *rep = redisCommandArgv(r->c, argc, argv, lens);
+    if (rep == NULL) {
+        log_failure(argv[0], r->c->errstr[0] ? r->c->errstr : "no reply");
+        drop(r);
+        joi_error_set(err, 503, "the store is unavailable or timed out");
+        return NULL;
+    }
+    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) != 0) {
+        log_failure(argv[0], rep->str);
+        freeReplyObject(rep);
+        joi_error_set(err, 500, "the store refused a command");
+        return NULL;
+    }
+    return rep;
+}
+
+/* EVALSHA, falling back to EVAL on NOSCRIPT.  argv[0] and argv[1] are filled here. */
+static redisReply *eval(struct redis_store *r, const char *script, const char *sha, int argc,
+                        const char **argv, size_t *lens, struct joi_error *err)
+{
+    argv[0] = "EVALSHA";
+    lens[0] = 7;
+    argv[1] = sha;
+    lens[1] = strlen(sha);
+    redisReply *rep = run(r, argc, argv, lens, err);
+    if (rep && rep->type == REDIS_REPLY_ERROR) { /* NOSCRIPT */
+        freeReplyObject(rep);
+        argv[0] = "EVAL";
+        lens[0] = 4;
+        argv[1] = script;
+        lens[1] = strlen(script);
+        rep = run(r, argc, argv, lens, err);
+        if (rep && rep->type == REDIS_REPLY_ERROR) {
+            log_failure("EVAL", rep->str);
+            freeReplyObject(rep);
+            joi_error_set(err, 500, "the store refused a script");
+            return NULL;
+        }
+    }
+    return rep;
+}
+
+static void meter_key(char *out, size_t n, const char *meter, const char *suffix)
+{
+    snprintf(out, n, "joi:{%s}:%s", meter, suffix);
+}
+
+static int redis_ping(struct joi_store *s, struct joi_error *err)
+{
+    const char *argv[] = {"PING"};
+    size_t lens[] = {4};
+    redisReply *rep = run((struct redis_store *)s, 1, argv, lens, err);
+    if (rep == NULL)
+        return -1;
+    freeReplyObject(rep);
+    return 0;
+}
+
+static int redis_readings_put(struct joi_store *s, const char *meter, const struct joi_reading *rd,
+                              size_t n, struct joi_error *err)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    char key[JOI_METER_MAX + 16];
+    meter_key(key, sizeof key, meter, "r");
+    int argc = 4 + 2 * (int)n;
+    const char **argv = joi_xmalloc((size_t)argc * sizeof *argv);
+    size_t *lens = joi_xmalloc((size_t)argc * sizeof *lens);
+    /* Times and members are written into one buffer: at most 12 + 1 + 12 + JOI_NUM_MAX. */
+    size_t slot = 16 + 16 + JOI_NUM_MAX;
+    char *text = joi_xmalloc(n * slot);
+    argv[2] = "1";
+    lens[2] = 1;
+    argv[3] = key;
+    lens[3] = strlen(key);
+    for (size_t i = 0; i < n; i++) {
+        char *t = text + i * slot;
+        int tl = snprintf(t, 16, "%lld", (long long)rd[i].time);
+        char *m = t + 16;
+        memcpy(m, t, (size_t)tl);
+        m[tl] = ':';
+        size_t ml = (size_t)tl + 1 + joi_num_format(rd[i].kw, m + tl + 1);
+        argv[4 + 2 * i] = t;
+        lens[4 + 2 * i] = (size_t)tl;
+        argv[5 + 2 * i] = m;
+        lens[5 + 2 * i] = ml;
+    }
+    redisReply *rep =
+        eval(r, JOI_LUA_STORE_READINGS, JOI_LUA_STORE_READINGS_SHA, argc, argv, lens, err);
+    free(text);
+    free(lens);
+    free(argv);
+    if (rep == NULL)
+        return -1;
+    freeReplyObject(rep);
+    return 0;
+}
+
+/* Parses "time:reading" members into out. */
+static int parse_members(redisReply *rep, struct joi_readings *out, int reverse,
+                         struct joi_error *err)
+{
+    if (rep->type != REDIS_REPLY_ARRAY)
+        return joi_error_set(err, 500, "the store answered with an unexpected reply");
+    for (size_t k = 0; k < rep->elements; k++) {
+        size_t i = reverse ? rep->elements - 1 - k : k;
+        redisReply *e = rep->element[i];
+        if (e->type != REDIS_REPLY_STRING)
+            return joi_error_set(err, 500, "the store holds a malformed reading");
+        char *colon = memchr(e->str, ':', e->len);
+        if (colon == NULL)
+            return joi_error_set(err, 500, "the store holds a malformed reading");
+        long long t = strtoll(e->str, NULL, 10);
+        double kw = strtod(colon + 1, NULL);
+        joi_readings_push(out, t, kw);
+    }
+    return 0;
+}
+
+static int redis_readings_get(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                              size_t limit, struct joi_readings *out, struct joi_error *err)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    char key[JOI_METER_MAX + 16], lo[24], hi[24], lim[24];
+    meter_key(key, sizeof key, meter, "r");
+    snprintf(lo, sizeof lo, "%lld", (long long)from);
+    snprintf(hi, sizeof hi, "%lld", (long long)to);
+    snprintf(lim, sizeof lim, "%zu", limit);
+    redisReply *rep;
+    if (limit > 0) {
+        const char *argv[] = {"ZREVRANGEBYSCORE", key, hi, lo, "LIMIT", "0", lim};
+        size_t lens[7];
+        for (int i = 0; i < 7; i++)
+            lens[i] = strlen(argv[i]);
+        rep = run(r, 7, argv, lens, err);
+    } else {
+        const char *argv[] = {"ZRANGEBYSCORE", key, lo, hi};
+        size_t lens[4];
+        for (int i = 0; i < 4; i++)
+            lens[i] = strlen(argv[i]);
+        rep = run(r, 4, argv, lens, err);
+    }
+    if (rep == NULL)
+        return -1;
+    int rc = parse_members(rep, out, limit > 0, err);
+    freeReplyObject(rep);
+    return rc;
+}
+
+static int redis_readings_count(struct joi_store *s, const char *meter, long long *count,
+                                struct joi_error *err)
+{
+    char key[JOI_METER_MAX + 16];
+    meter_key(key, sizeof key, meter, "r");
+    const char *argv[] = {"ZCARD", key};
+    size_t lens[] = {5, strlen(key)};
+    redisReply *rep = run((struct redis_store *)s, 2, argv, lens, err);
+    if (rep == NULL)
+        return -1;
+    int rc = 0;
+    if (rep->type == REDIS_REPLY_INTEGER)
+        *count = rep->integer;
+    else
+        rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
+    freeReplyObject(rep);
+    return rc;
+}
+
+static int redis_config_get(struct joi_store *s, long long *version, char **doc, size_t *len,
+                            struct joi_error *err)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    *doc = NULL;
+    const char *argv1[] = {"GET", KEY_CONFIG_VERSION};
+    size_t lens1[] = {3, strlen(KEY_CONFIG_VERSION)};
+    redisReply *rep = run(r, 2, argv1, lens1, err);
+    if (rep == NULL)
+        return -1;
+    long long v = rep->type == REDIS_REPLY_STRING ? strtoll(rep->str, NULL, 10) : 0;
+    freeReplyObject(rep);
+    if (v == *version)
+        return 0;
+    /* Changed: fetch the document and its version together. */
+    const char *argv2[] = {"MGET", KEY_CONFIG_VERSION, KEY_CONFIG_DOC};
+    size_t lens2[] = {4, strlen(KEY_CONFIG_VERSION), strlen(KEY_CONFIG_DOC)};
+    rep = run(r, 3, argv2, lens2, err);
+    if (rep == NULL)
+        return -1;
+    int rc = 0;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+        rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
+    } else {
+        redisReply *rv = rep->element[0], *rd = rep->element[1];
+        *version = rv->type == REDIS_REPLY_STRING ? strtoll(rv->str, NULL, 10) : 0;
+        if (rd->type == REDIS_REPLY_STRING) {
+            *doc = joi_xstrndup(rd->str, rd->len);
+            *len = rd->len;
+        }
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+static int redis_config_put(struct joi_store *s, const char *doc, size_t len, struct joi_error *err)
+{
+    const char *argv[] = {NULL, NULL, "2", KEY_CONFIG_DOC, KEY_CONFIG_VERSION, doc};
+    size_t lens[] = {0, 0, 1, strlen(KEY_CONFIG_DOC), strlen(KEY_CONFIG_VERSION), len};
+    redisReply *rep = eval((struct redis_store *)s, JOI_LUA_CONFIG_PUT, JOI_LUA_CONFIG_PUT_SHA, 6,
+                           argv, lens, err);
+    if (rep == NULL)
+        return -1;
+    freeReplyObject(rep);
+    return 0;
+}
+
+static int redis_token_get(struct joi_store *s, const char *meter, char *out, size_t outlen,
+                           struct joi_error *err)
+{
+    char key[JOI_METER_MAX + 16];
+    meter_key(key, sizeof key, meter, "token");
+    const char *argv[] = {"GET", key};
+    size_t lens[] = {3, strlen(key)};
+    redisReply *rep = run((struct redis_store *)s, 2, argv, lens, err);
+    if (rep == NULL)
+        return -1;
+    snprintf(out, outlen, "%s", rep->type == REDIS_REPLY_STRING ? rep->str : "");
+    freeReplyObject(rep);
+    return 0;
+}
+
+static int redis_token_set(struct joi_store *s, const char *meter, const char *record,
+                           struct joi_error *err)
+{
+    char key[JOI_METER_MAX + 16];
+    meter_key(key, sizeof key, meter, "token");
+    const char *argv[] = {record ? "SET" : "DEL", key, record};
+    size_t lens[] = {3, strlen(key), record ? strlen(record) : 0};
+    redisReply *rep = run((struct redis_store *)s, record ? 3 : 2, argv, lens, err);
+    if (rep == NULL)
+        return -1;
+    freeReplyObject(rep);
+    return 0;
+}
+
+static void redis_free(struct joi_store *s)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    drop(r);
+    free(r->path);
+    free(r->host);
+    free(r);
+}
+
+static const struct joi_store_ops redis_ops = {
+    .ping = redis_ping,
+    .readings_put = redis_readings_put,
+    .readings_get = redis_readings_get,
+    .readings_count = redis_readings_count,
+    .config_get = redis_config_get,
+    .config_put = redis_config_put,
+    .token_get = redis_token_get,
+    .token_set = redis_token_set,
+    .free = redis_free,
+};
+
+struct joi_store *joi_store_redis_new(const char *addr, int timeout_ms)
+{
+    if (addr == NULL || *addr == '\0')
+        return NULL;
+    struct redis_store *r = joi_xcalloc(1, sizeof *r);
+    r->base.ops = &redis_ops;
+    r->timeout.tv_sec = timeout_ms / 1000;
+    r->timeout.tv_usec = (timeout_ms % 1000) * 1000;
+    if (strncmp(addr, "unix:", 5) == 0) {
+        if (addr[5] == '\0')
+            goto bad;
+        r->path = joi_xstrndup(addr + 5, strlen(addr + 5));
+        return &r->base;
+    }
+    const char *colon = strrchr(addr, ':');
+    if (colon == NULL || colon == addr)
+        goto bad;
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno || *end || port <= 0 || port > 65535)
+        goto bad;
+    const char *h = addr;
+    size_t hl = (size_t)(colon - addr);
+    if (h[0] == '[' && h[hl - 1] == ']') { /* [::1]:6379 */
+        h++;
+        hl -= 2;
+    }
+    r->host = joi_xstrndup(h, hl);
+    r->port = (int)port;
+    return &r->base;
+bad:
+    free(r);
+    return NULL;
+}

@@ -1,0 +1,171 @@
+/*
+ * worker.c -- the FastCGI worker: the only module that includes fcgiapp.h.
+ *
+ * Started by lighttpd (bin-path, listening socket on fd 0), or on its own with
+ * --listen HOST:PORT / --listen /path/to.sock for worker hosts that a remote
+ * lighttpd lists in fastcgi.server.  Each request is read into a joi_request,
+ * handled by joi_app_handle(), and its joi_response written back.
+ *
+ * Environment: JOI_REDIS (unix:/path or host:port), JOI_REDIS_TIMEOUT_MS
+ * (default 2000).
+ *
+ * Signals: SIGTERM while waiting for a request exits at once; during a
+ * request it lets the request finish first.  The handler is installed before
+ * FCGX_Init so that libfcgi keeps it (libfcgi's own only sets a flag, which
+ * leaves a worker blocked in accept() alive as an orphan).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "joi/app.h"
+#include "joi/buf.h"
+
+static volatile sig_atomic_t in_request;
+static volatile sig_atomic_t stop_requested;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    if (!in_request)
+        _exit(0);
+    stop_requested = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL); /* a client or Redis that went away is an error, not death */
+}
+
+/* Reads exactly n bytes of body.  Returns 0, or -1 when the body ended early. */
+static int read_body(FCGX_Stream *in, struct joi_buf *body, size_t n)
+{
+    char chunk[65536];
+    while (body->len < n) {
+        size_t want = n - body->len < sizeof chunk ? n - body->len : sizeof chunk;
+        int got = FCGX_GetStr(chunk, (int)want, in);
+        if (got <= 0)
+            return -1;
+        joi_buf_append(body, chunk, (size_t)got);
+    }
+    return 0;
+}
+
+static void write_response(FCGX_Request *rq, const struct joi_response *resp, int head)
+{
+    FCGX_FPrintF(rq->out, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n",
+                 resp->status, joi_status_title(resp->status), resp->content_type,
+                 (unsigned long)resp->body.len);
+    if (resp->allow[0])
+        FCGX_FPrintF(rq->out, "Allow: %s\r\n", resp->allow);
+    FCGX_PutS("Cache-Control: no-store\r\n\r\n", rq->out);
+    if (!head && resp->body.len)
+        FCGX_PutStr(resp->body.data, (int)resp->body.len, rq->out);
+}
+
+static void serve(FCGX_Request *rq, struct joi_app *app, struct joi_buf *body)
+{
+    struct joi_request req = {0};
+    req.method = FCGX_GetParam("REQUEST_METHOD", rq->envp);
+    req.uri = FCGX_GetParam("REQUEST_URI", rq->envp);
+    req.content_type = FCGX_GetParam("CONTENT_TYPE", rq->envp);
+    req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", rq->envp);
+    const char *cl = FCGX_GetParam("CONTENT_LENGTH", rq->envp);
+    req.content_length = -1;
+    if (cl && *cl) {
+        char *end;
+        long long v = strtoll(cl, &end, 10);
+        req.content_length = (*end == '\0' && v >= 0) ? v : -1;
+    }
+    struct joi_response resp;
+    joi_response_init(&resp);
+    joi_buf_reset(body);
+    int need = joi_app_precheck(&req, &resp);
+    if (need == 1) {
+        /* A body that ends early is handed on as it is: the parser reports it. */
+        (void)read_body(rq->in, body, (size_t)req.content_length);
+        req.body = body->data ? body->data : "";
+        req.body_len = body->len;
+    }
+    if (need >= 0)
+        joi_app_handle(app, &req, &resp);
+    if (resp.status >= 500)
+        fprintf(stderr, "joi-worker[%d]: %s %s -> %d %.*s\n", (int)getpid(),
+                req.method ? req.method : "-", req.uri ? req.uri : "-", resp.status,
+                (int)(resp.body.len > 300 ? 300 : resp.body.len), resp.body.data ? resp.body.data : "");
+    write_response(rq, &resp, req.method && strcmp(req.method, "HEAD") == 0);
+    joi_response_free(&resp);
+    if (body->cap > 4 * JOI_BODY_MAX) /* do not keep an unusually large buffer */
+        joi_buf_free(body);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: joi-worker [--listen HOST:PORT | --listen /path.sock]\n"
+                    "  environment: JOI_REDIS (unix:/path or host:port), "
+                    "JOI_REDIS_TIMEOUT_MS (default 2000)\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *listen_on = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
+            listen_on = argv[++i];
+        } else {
+            usage();
+            return 2;
+        }
+    }
+    const char *addr = getenv("JOI_REDIS");
+    const char *tmo = getenv("JOI_REDIS_TIMEOUT_MS");
+    int timeout_ms = tmo && atoi(tmo) > 0 ? atoi(tmo) : 2000;
+    struct joi_store *store = joi_store_redis_new(addr, timeout_ms);
+    if (store == NULL) {
+        fprintf(stderr, "joi-worker: JOI_REDIS must be unix:/path or host:port (got %s)\n",
+                addr ? addr : "nothing");
+        return 2;
+    }
+    install_signals();
+    if (FCGX_Init() != 0) {
+        fprintf(stderr, "joi-worker: FCGX_Init failed\n");
+        return 1;
+    }
+    int sock = 0;
+    if (listen_on) {
+        sock = FCGX_OpenSocket(listen_on, 128);
+        if (sock < 0) {
+            fprintf(stderr, "joi-worker: cannot listen on %s\n", listen_on);
+            return 1;
+        }
+    }
+    FCGX_Request rq;
+    FCGX_InitRequest(&rq, sock, 0);
+    struct joi_app app;
+    joi_app_init(&app, store);
+    struct joi_buf body;
+    joi_buf_init(&body);
+    while (!stop_requested) {
+        if (FCGX_Accept_r(&rq) < 0)
+            break;
+        in_request = 1;
+        serve(&rq, &app, &body);
+        FCGX_Finish_r(&rq);
+        in_request = 0;
+    }
+    joi_buf_free(&body);
+    joi_app_free(&app);
+    joi_store_free(store);
+    return 0;
+}
