@@ -7,6 +7,8 @@
 # Variables: PORT (5000), WORKERS (4), VAR (./var), REDIS (an existing store,
 # host:port or unix:/path, instead of starting one), PREFIX/DESTDIR for install.
 
+SHELL   := /bin/bash
+
 PORT    ?= 5000
 WORKERS ?= 4
 VAR     ?= $(CURDIR)/var
@@ -28,7 +30,7 @@ LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
 
-.PHONY: all deps test unit e2e run start stop check-asan format clean install
+.PHONY: all deps test unit e2e run start stop check-asan fuzz format clean install
 
 all: $(B)/joi-worker $(B)/joi-admin
 
@@ -62,7 +64,7 @@ unit: deps $(B)/unit-tests
 	$(B)/unit-tests
 
 e2e: deps all $(B)/e2e-tests
-	tests/e2e/run.sh $(B)/e2e-tests
+	JOI_BUILD=$(CURDIR)/$(B) tests/e2e/run.sh $(B)/e2e-tests
 
 test: deps
 	$(MAKE) unit
@@ -73,6 +75,29 @@ test: deps
 check-asan: deps
 	$(MAKE) B=build/asan CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		ASAN_OPTIONS=detect_leaks=1 unit e2e
+
+# libFuzzer targets (clang): the request path with the in-memory store, and the
+# plans-file loader.  Each runs FUZZ_SECONDS; any crash, leak or timeout fails.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                -D_DEFAULT_SOURCE -Iinclude -I$(B)/gen
+FUZZ_TARGETS := request config
+
+$(B)/fuzz-%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(B)/gen/scripts.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
+
+fuzz:
+	@scripts/deps.sh clang libclang-rt-14-dev
+	$(MAKE) $(FUZZ_TARGETS:%=$(B)/fuzz-%)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(B)/corpus-$$t; \
+		echo "fuzz-$$t: $(FUZZ_SECONDS) s"; \
+		$(B)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-max_len=65536 -print_final_stats=1 -artifact_prefix=$(B)/ \
+			$(B)/corpus-$$t tests/fuzz/seeds-$$t 2>&1 | grep -E "^(stat::number_of_executed_units|==|SUMMARY|Done)|ERROR|crash" ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 
 run: deps all
 	PORT=$(PORT) WORKERS=$(WORKERS) VAR=$(VAR) REDIS=$(REDIS) scripts/joi-service run

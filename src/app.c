@@ -581,6 +581,8 @@ static int is_json_type(const char *ct)
 
 int joi_app_precheck(const struct joi_request *req, struct joi_response *resp)
 {
+    if (req->redirect_status)
+        return 0;
     size_t pathlen, querylen, idlen;
     const char *query, *id;
     split_uri(req->uri ? req->uri : "", &pathlen, &query, &querylen);
@@ -601,10 +603,29 @@ int joi_app_precheck(const struct joi_request *req, struct joi_response *resp)
     return -1;
 }
 
+/* lighttpd answers some errors itself, before any worker sees the request, and
+ * then calls the error handler (a worker) to write the body: render those as
+ * problem details too. */
+static void server_error(int status, struct joi_error *err)
+{
+    switch (status) {
+    case 411: joi_error_set(err, 411, "a Content-Length is required"); break;
+    case 413: joi_error_set(err, 413, "the body is larger than %d bytes", JOI_BODY_MAX); break;
+    case 404: joi_error_set(err, 404, "no such resource"); break;
+    case 400: joi_error_set(err, 400, "the HTTP request is malformed"); break;
+    default: joi_error_set(err, status, "%s", joi_status_title(status)); break;
+    }
+}
+
 void joi_app_handle(struct joi_app *app, const struct joi_request *req, struct joi_response *resp)
 {
     struct joi_error err;
     joi_error_clear(&err);
+    if (req->redirect_status >= 400 && req->redirect_status <= 599) {
+        server_error(req->redirect_status, &err);
+        problem_render(resp, &err, NULL);
+        return;
+    }
     struct ctx c = {.app = app, .req = req, .resp = resp, .meter = NULL};
     c.params.bad = NULL;
     const char *uri = req->uri ? req->uri : "";

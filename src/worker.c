@@ -81,6 +81,8 @@ static void serve(FCGX_Request *rq, struct joi_app *app, struct joi_buf *body)
     req.uri = FCGX_GetParam("REQUEST_URI", rq->envp);
     req.content_type = FCGX_GetParam("CONTENT_TYPE", rq->envp);
     req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", rq->envp);
+    const char *rs = FCGX_GetParam("REDIRECT_STATUS", rq->envp);
+    req.redirect_status = rs ? atoi(rs) : 0;
     const char *cl = FCGX_GetParam("CONTENT_LENGTH", rq->envp);
     req.content_length = -1;
     if (cl && *cl) {

@@ -25,6 +25,8 @@ struct joi_request {
     const char *authorization;  /* HTTP_AUTHORIZATION or NULL */
     const char *body;           /* content_length bytes (borrowed) */
     size_t body_len;
+    int redirect_status;        /* REDIRECT_STATUS: the error lighttpd itself decided on
+                                   (413, 411, 400...) when it calls the error handler; else 0 */
 };
 
 struct joi_response {

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs an end-to-end test binary against the real stack: a Redis, lighttpd and
+# the FastCGI workers, started by scripts/joi-service in a temporary folder on a
+# free loopback port, and stopped afterwards whatever the outcome.
+#
+# Usage: tests/e2e/run.sh TEST-BINARY [args...]
+# The binary finds the service through: JOI_TEST_URL, JOI_REDIS, JOI_VAR,
+# JOI_ADMIN (joi-admin), JOI_SERVICE (scripts/joi-service), JOI_TEST_PORT,
+# JOI_ROOT (the repository).  JOI_BUILD selects the build folder (build/).
+set -u
+here=$(cd "$(dirname "$0")/../.." && pwd)
+bin=$1
+shift
+build=${JOI_BUILD:-$here/build}
+
+free_port() {
+    local p
+    for _ in $(seq 100); do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/joi-e2e.XXXXXX")
+port=$(free_port) || {
+    echo "e2e: no free port" >&2
+    exit 1
+}
+export VAR=$tmp/var PORT=$port BIND=127.0.0.1 WORKERS=${WORKERS:-4} JOI_BUILD=$build
+export JOI_REDIS_TIMEOUT_MS=${JOI_REDIS_TIMEOUT_MS:-1000}
+cleanup() {
+    "$here/scripts/joi-service" stop >/dev/null 2>&1
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! "$here/scripts/joi-service" start; then
+    echo "e2e: the service did not start" >&2
+    tail -n 20 "$VAR"/*.log >&2
+    exit 1
+fi
+
+export JOI_TEST_URL=http://127.0.0.1:$port JOI_REDIS=unix:$VAR/redis.sock JOI_VAR=$VAR
+export JOI_ADMIN=$build/joi-admin JOI_SERVICE=$here/scripts/joi-service JOI_TEST_PORT=$port
+export JOI_ROOT=$here
+"$bin" "$@"
+rc=$?
+
+# A sanitizer report from any worker fails the run even if every request looked fine.
+if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$VAR/worker-error.log" 2>/dev/null; then
+    echo "e2e: a worker reported a sanitizer error:" >&2
+    grep -E -A20 "ERROR: (Address|Leak)Sanitizer|runtime error:" "$VAR/worker-error.log" | head -60 >&2
+    rc=1
+fi
+exit $rc
