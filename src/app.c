@@ -454,6 +454,74 @@ out:
     return rc;
 }
 
+static int handle_usage(struct ctx *c, struct joi_error *err)
+{
+    static const char *const names[] = {"hour", "day", "week", "month"};
+    enum joi_period period = JOI_DAY;
+    const struct joi_query_param *pp;
+    int has = param(&c->params, "period", &pp, err);
+    if (has < 0)
+        return -1;
+    if (has) {
+        size_t k;
+        for (k = 0; k < 4 && strcmp(pp->value, names[k]) != 0; k++)
+            ;
+        if (k == 4) {
+            c->params.bad = "period";
+            return joi_error_set(err, 400, "query parameter period must be hour, day, week or month");
+        }
+        period = (enum joi_period)k;
+    }
+    int64_t from, to;
+    int ranged;
+    if (param_range(&c->params, &from, &to, &ranged, err) != 0)
+        return -1;
+    const struct joi_config *cfg = current_config(c->app, err);
+    if (cfg == NULL)
+        return -1;
+    struct joi_store *s = c->app->store;
+    struct joi_readings r;
+    joi_readings_init(&r);
+    struct joi_bucket *b = NULL;
+    size_t nb = 0;
+    int rc = -1;
+    if (s->ops->readings_get(s, c->meter, from, to, 0, &r, err) != 0)
+        goto out;
+    if (r.n == 0) {
+        long long count = 0;
+        if (s->ops->readings_count(s, c->meter, &count, err) != 0)
+            goto out;
+        if (count == 0) {
+            no_readings(c->meter, 0, err);
+            goto out;
+        }
+    }
+    joi_readings_sort_unique(&r);
+    if (r.n >= 2 && r.items[r.n - 1].time - r.items[0].time > PRICE_MAX_SPAN) {
+        joi_error_set(err, 422, "the readings span more than 100 years; choose a range with from "
+                                "and to");
+        goto out;
+    }
+    if (joi_usage_buckets(r.items, r.n, cfg->max_gap, cfg->timezone, period, &b, &nb) != 0) {
+        joi_error_set(err, 500, "the time zone %s could not be used", cfg->timezone);
+        goto out;
+    }
+    struct json_object *arr = json_object_new_array_ext((int)nb);
+    for (size_t i = 0; i < nb; i++) {
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "start", json_object_new_int64(b[i].start));
+        json_object_object_add(o, "end", json_object_new_int64(b[i].end));
+        json_object_object_add(o, "kWh", joi_json_number(b[i].kwh));
+        json_object_array_add(arr, o);
+    }
+    respond_json(c->resp, arr);
+    rc = 0;
+out:
+    free(b);
+    joi_readings_free(&r);
+    return rc;
+}
+
 static const char *const day_names[7] = {"MONDAY", "TUESDAY",  "WEDNESDAY", "THURSDAY",
                                          "FRIDAY", "SATURDAY", "SUNDAY"};
 
@@ -518,6 +586,7 @@ static const struct route routes[] = {
     {"/health/live", 0, M_GET, "GET, HEAD", handle_live},
     {"/readings/store", 0, M_POST, "POST", handle_store},
     {"/readings/read/", 1, M_GET, "GET, HEAD", handle_read},
+    {"/readings/usage/", 1, M_GET, "GET, HEAD", handle_usage},
     {"/price-plans", 0, M_GET, "GET, HEAD", handle_plans},
     {"/price-plans/compare-all/", 1, M_GET, "GET, HEAD", handle_compare},
     {"/price-plans/recommend/", 1, M_GET, "GET, HEAD", handle_recommend},

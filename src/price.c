@@ -247,3 +247,105 @@ int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, s
     qsort(out, c->nplans, sizeof *out, cmp_cost);
     return 0;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Usage per calendar bucket                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* The start of the calendar bucket that holds t, and the local date it starts on. */
+static int64_t bucket_start(int64_t t, enum joi_period period, struct tm *day0)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    if (period == JOI_HOUR)
+        return t - (tm.tm_min * 60 + tm.tm_sec);
+    if (period == JOI_WEEK)
+        tm.tm_mday -= (tm.tm_wday + 6) % 7;
+    if (period == JOI_MONTH)
+        tm.tm_mday = 1;
+    *day0 = tm;
+    return local_instant(&tm, 0, 0, NULL);
+}
+
+/* The start of bucket k after the one that starts at (start, day0). */
+static int64_t bucket_next(int64_t start, enum joi_period period, const struct tm *day0, int k)
+{
+    switch (period) {
+    case JOI_HOUR: return start + (int64_t)k * 3600;
+    case JOI_DAY: return local_instant(day0, k, 0, NULL);
+    case JOI_WEEK: return local_instant(day0, 7 * k, 0, NULL);
+    case JOI_MONTH: {
+        struct tm m = *day0;
+        m.tm_mon += k;
+        return local_instant(&m, 0, 0, NULL);
+    }
+    }
+    return start;
+}
+
+int joi_usage_buckets(const struct joi_reading *r, size_t n, int64_t max_gap, const char *tz,
+                      enum joi_period period, struct joi_bucket **out, size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    if (n < 2)
+        return 0;
+    use_tz(tz);
+    int64_t t0 = r[0].time, t1 = r[n - 1].time;
+    struct tm day0 = {0};
+    int64_t first = bucket_start(t0, period, &day0);
+    /* Bucket edges from the first bucket's start until past t1. */
+    size_t cap = 64, ne = 0;
+    int64_t *edges = joi_xmalloc(cap * sizeof *edges);
+    int stuck = 0;
+    for (int k = 0;; k++) {
+        int64_t e = bucket_next(first, period, &day0, k);
+        if (ne == cap) {
+            cap *= 2;
+            edges = joi_xrealloc(edges, cap * sizeof *edges);
+        }
+        if (ne > 0 && e <= edges[ne - 1]) {
+            /* A clock change folded two local starts onto one instant; more than a
+             * few in a row means the zone cannot be used. */
+            if (++stuck > 3) {
+                free(edges);
+                return -1;
+            }
+            continue;
+        }
+        stuck = 0;
+        edges[ne++] = e;
+        if (e > t1)
+            break;
+    }
+    /* Interior edges are the schedule's bounds: segment i is [edges[i], edges[i+1]). */
+    struct joi_schedule s = {.bounds = edges + 1, .values = NULL, .nbounds = ne - 2};
+    double *kwh = joi_xcalloc(ne, sizeof *kwh);
+    joi_integrate(r, n, max_gap, &s, kwh, NULL);
+    /* A bucket is covered when an interval that is not a gap overlaps it. */
+    char *covered = joi_xcalloc(ne, 1);
+    size_t j = 0;
+    for (size_t i = 1; i < n; i++) {
+        int64_t a = r[i - 1].time, b = r[i].time;
+        if (max_gap > 0 && b - a > max_gap)
+            continue;
+        while (j + 1 < ne && edges[j + 1] <= a)
+            j++;
+        for (size_t k = j; k + 1 < ne && edges[k] < b; k++)
+            covered[k] = 1;
+    }
+    struct joi_bucket *bk = joi_xmalloc(ne * sizeof *bk);
+    size_t m = 0;
+    for (size_t k = 0; k + 1 < ne; k++) {
+        if (!covered[k])
+            continue;
+        bk[m++] = (struct joi_bucket){edges[k], edges[k + 1], kwh[k]};
+    }
+    free(covered);
+    free(kwh);
+    free(edges);
+    *out = bk;
+    *nout = m;
+    return 0;
+}

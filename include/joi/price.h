@@ -59,4 +59,24 @@ struct joi_cost {
 int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, size_t n,
                       struct joi_cost *out, struct joi_usage *u);
 
+
+/* ------------------------------------------------------------------------ */
+/* Usage per calendar bucket                                                 */
+/* ------------------------------------------------------------------------ */
+
+enum joi_period { JOI_HOUR, JOI_DAY, JOI_WEEK, JOI_MONTH };
+
+struct joi_bucket {
+    int64_t start, end; /* [start, end): a local calendar hour, day, week (from Monday) or month */
+    double kwh;
+};
+
+/* Splits the energy of readings (sorted, distinct times) into calendar buckets of
+ * zone tz, through joi_integrate(), so the buckets add up to the total energy.
+ * Only buckets that some interval (not a gap) covers are returned, in time
+ * order.  *out is malloc'ed (caller frees); *nout may be 0.  Returns 0, or -1
+ * when tz cannot be used. */
+int joi_usage_buckets(const struct joi_reading *r, size_t n, int64_t max_gap, const char *tz,
+                      enum joi_period period, struct joi_bucket **out, size_t *nout);
+
 #endif
