@@ -29,6 +29,8 @@ LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
+# Each tests/e2e/*_test.sh runs against a fresh stack of its own, like the CUnit suite.
+E2E_SCRIPTS := $(sort $(wildcard tests/e2e/*_test.sh))
 
 .PHONY: all deps test unit e2e run start stop check-asan fuzz format clean install
 
@@ -65,6 +67,10 @@ unit: deps $(B)/unit-tests
 
 e2e: deps all $(B)/e2e-tests
 	JOI_BUILD=$(CURDIR)/$(B) tests/e2e/run.sh $(B)/e2e-tests
+	@for t in $(E2E_SCRIPTS); do \
+		echo "== $$t"; \
+		JOI_BUILD=$(CURDIR)/$(B) tests/e2e/run.sh $$t || exit 1; \
+	done
 
 test: deps
 	$(MAKE) unit
