@@ -342,6 +342,43 @@ static void priced_free(struct priced *p)
     free(p->costs);
 }
 
+static int too_few(const char *meter, struct joi_error *err)
+{
+    return joi_error_set(err, 422,
+                         "meter %s has readings at fewer than two distinct times, so no "
+                         "consumption can be computed",
+                         meter);
+}
+
+static int too_long(int64_t span, struct joi_error *err)
+{
+    if (span <= PRICE_MAX_SPAN)
+        return 0;
+    return joi_error_set(err, 422,
+                         "the readings span more than 100 years; choose a range with from and to");
+}
+
+/* Prices a whole history from the meter's pre-aggregates.  Returns 0 when priced,
+ * 1 when only the readings can give the exact answer, -1 on error. */
+static int price_from_summary(struct ctx *c, struct priced *p, struct joi_error *err)
+{
+    struct joi_store *s = c->app->store;
+    struct joi_summary sm;
+    if (s->ops->summary_get(s, c->meter, &sm, err) != 0)
+        return -1;
+    int rc;
+    if (sm.count == 0)
+        rc = no_readings(c->meter, 0, err);
+    else if (sm.count < 2)
+        rc = too_few(c->meter, err);
+    else if (too_long(sm.last - sm.first, err))
+        rc = -1;
+    else if ((rc = joi_price_compare_summary(p->cfg, &sm, p->costs, &p->usage)) < 0)
+        joi_error_set(err, 500, "a plan's time zone could not be used");
+    joi_summary_free(&sm);
+    return rc;
+}
+
 static int price_meter(struct ctx *c, struct priced *p, struct joi_error *err)
 {
     int64_t from, to;
@@ -353,6 +390,13 @@ static int price_meter(struct ctx *c, struct priced *p, struct joi_error *err)
     p->cfg = current_config(c->app, err);
     if (p->cfg == NULL)
         return -1;
+    p->costs = joi_xcalloc(p->cfg->nplans, sizeof *p->costs);
+    p->current = joi_config_account(p->cfg, c->meter);
+    if (!ranged) {
+        int rc = price_from_summary(c, p, err);
+        if (rc <= 0)
+            return rc;
+    }
     struct joi_store *s = c->app->store;
     if (s->ops->readings_get(s, c->meter, from, to, 0, &p->readings, err) != 0)
         return -1;
@@ -360,19 +404,11 @@ static int price_meter(struct ctx *c, struct priced *p, struct joi_error *err)
         return no_readings(c->meter, ranged, err);
     joi_readings_sort_unique(&p->readings);
     if (p->readings.n < 2)
-        return joi_error_set(err, 422,
-                             "meter %s has readings at fewer than two distinct times, so no "
-                             "consumption can be computed",
-                             c->meter);
-    int64_t span = p->readings.items[p->readings.n - 1].time - p->readings.items[0].time;
-    if (span > PRICE_MAX_SPAN)
-        return joi_error_set(err, 422,
-                             "the readings span more than 100 years; choose a range with from "
-                             "and to");
-    p->costs = joi_xcalloc(p->cfg->nplans, sizeof *p->costs);
+        return too_few(c->meter, err);
+    if (too_long(p->readings.items[p->readings.n - 1].time - p->readings.items[0].time, err))
+        return -1;
     if (joi_price_compare(p->cfg, p->readings.items, p->readings.n, p->costs, &p->usage) != 0)
         return joi_error_set(err, 500, "a plan's time zone could not be used");
-    p->current = joi_config_account(p->cfg, c->meter);
     return 0;
 }
 
@@ -497,11 +533,8 @@ static int handle_usage(struct ctx *c, struct joi_error *err)
         }
     }
     joi_readings_sort_unique(&r);
-    if (r.n >= 2 && r.items[r.n - 1].time - r.items[0].time > PRICE_MAX_SPAN) {
-        joi_error_set(err, 422, "the readings span more than 100 years; choose a range with from "
-                                "and to");
+    if (r.n >= 2 && too_long(r.items[r.n - 1].time - r.items[0].time, err))
         goto out;
-    }
     if (joi_usage_buckets(r.items, r.n, cfg->max_gap, cfg->timezone, period, &b, &nb) != 0) {
         joi_error_set(err, 500, "the time zone %s could not be used", cfg->timezone);
         goto out;
@@ -650,7 +683,9 @@ static int is_json_type(const char *ct)
 
 int joi_app_precheck(const struct joi_request *req, struct joi_response *resp)
 {
-    if (req->redirect_status)
+    /* lighttpd sends REDIRECT_STATUS=200 with every request; only an error status
+     * means this is the error handler, with no body to read. */
+    if (req->redirect_status >= 400 && req->redirect_status <= 599)
         return 0;
     size_t pathlen, querylen, idlen;
     const char *query, *id;

@@ -89,6 +89,19 @@ static int mem_readings_get(struct joi_store *s, const char *meter, int64_t from
     return 0;
 }
 
+static int mem_summary_get(struct joi_store *s, const char *meter, struct joi_summary *out,
+                           struct joi_error *err)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    joi_summary_init(out);
+    if (check_up(m, err))
+        return -1;
+    struct mem_meter *x = find_meter(m, meter, 0);
+    if (x != NULL)
+        joi_summary_build(x->readings.items, x->readings.n, out);
+    return 0;
+}
+
 static int mem_readings_count(struct joi_store *s, const char *meter, long long *count,
                               struct joi_error *err)
 {
@@ -171,6 +184,7 @@ static const struct joi_store_ops mem_ops = {
     .ping = mem_ping,
     .readings_put = mem_readings_put,
     .readings_get = mem_readings_get,
+    .summary_get = mem_summary_get,
     .readings_count = mem_readings_count,
     .config_get = mem_config_get,
     .config_put = mem_config_put,

@@ -141,18 +141,25 @@ static int redis_readings_put(struct joi_store *s, const char *meter, const stru
                               size_t n, struct joi_error *err)
 {
     struct redis_store *r = (struct redis_store *)s;
-    char key[JOI_METER_MAX + 16];
+    char key[JOI_METER_MAX + 16], bkey[JOI_METER_MAX + 16], lkey[JOI_METER_MAX + 16];
+    char w[16], l[16];
     meter_key(key, sizeof key, meter, "r");
-    int argc = 4 + 2 * (int)n;
+    meter_key(bkey, sizeof bkey, meter, "b");
+    meter_key(lkey, sizeof lkey, meter, "l");
+    snprintf(w, sizeof w, "%d", JOI_BUCKET_SECONDS);
+    snprintf(l, sizeof l, "%d", JOI_LONG_INTERVAL);
+    const int head = 8; /* EVALSHA sha 3 key bkey lkey W L */
+    int argc = head + 2 * (int)n;
     const char **argv = joi_xmalloc((size_t)argc * sizeof *argv);
     size_t *lens = joi_xmalloc((size_t)argc * sizeof *lens);
     /* Times and members are written into one buffer: at most 12 + 1 + 12 + JOI_NUM_MAX. */
     size_t slot = 16 + 16 + JOI_NUM_MAX;
     char *text = joi_xmalloc(n * slot);
-    argv[2] = "1";
-    lens[2] = 1;
-    argv[3] = key;
-    lens[3] = strlen(key);
+    const char *fixed[] = {"3", key, bkey, lkey, w, l};
+    for (int i = 0; i < 6; i++) {
+        argv[2 + i] = fixed[i];
+        lens[2 + i] = strlen(fixed[i]);
+    }
     for (size_t i = 0; i < n; i++) {
         char *t = text + i * slot;
         int tl = snprintf(t, 16, "%lld", (long long)rd[i].time);
@@ -160,10 +167,10 @@ static int redis_readings_put(struct joi_store *s, const char *meter, const stru
         memcpy(m, t, (size_t)tl);
         m[tl] = ':';
         size_t ml = (size_t)tl + 1 + joi_num_format(rd[i].kw, m + tl + 1);
-        argv[4 + 2 * i] = t;
-        lens[4 + 2 * i] = (size_t)tl;
-        argv[5 + 2 * i] = m;
-        lens[5 + 2 * i] = ml;
+        argv[head + 2 * i] = t;
+        lens[head + 2 * i] = (size_t)tl;
+        argv[head + 1 + 2 * i] = m;
+        lens[head + 1 + 2 * i] = ml;
     }
     redisReply *rep =
         eval(r, JOI_LUA_STORE_READINGS, JOI_LUA_STORE_READINGS_SHA, argc, argv, lens, err);
@@ -224,6 +231,111 @@ static int redis_readings_get(struct joi_store *s, const char *meter, int64_t fr
         return -1;
     int rc = parse_members(rep, out, limit > 0, err);
     freeReplyObject(rep);
+    return rc;
+}
+
+/* Sends every command of a pipeline, then reads every reply into reps.  Returns 0,
+ * or -1 with err set and every reply freed. */
+static int pipeline(struct redis_store *r, int ncmd, const char **const *argvs, const int *argcs,
+                    redisReply **reps, struct joi_error *err)
+{
+    if (ensure_connected(r, err))
+        return -1;
+    for (int i = 0; i < ncmd; i++) {
+        size_t lens[8];
+        for (int a = 0; a < argcs[i]; a++)
+            lens[a] = strlen(argvs[i][a]);
+        redisAppendCommandArgv(r->c, argcs[i], argvs[i], lens);
+    }
+    int failed = 0;
+    for (int i = 0; i < ncmd; i++) {
+        void *rep = NULL;
+        if (!failed && redisGetReply(r->c, &rep) != REDIS_OK) {
+            log_failure(argvs[i][0], r->c->errstr[0] ? r->c->errstr : "no reply");
+            drop(r);
+            joi_error_set(err, 503, "the store is unavailable or timed out");
+            failed = 1;
+        }
+        reps[i] = rep;
+        if (rep && reps[i]->type == REDIS_REPLY_ERROR && !failed) {
+            log_failure(argvs[i][0], reps[i]->str);
+            joi_error_set(err, 500, "the store refused a command");
+            failed = 1;
+        }
+    }
+    if (failed) {
+        for (int i = 0; i < ncmd; i++)
+            freeReplyObject(reps[i]);
+        return -1;
+    }
+    return 0;
+}
+
+static int64_t reply_int(const redisReply *e)
+{
+    return e->type == REDIS_REPLY_INTEGER ? e->integer
+           : e->type == REDIS_REPLY_STRING ? strtoll(e->str, NULL, 10)
+                                           : 0;
+}
+
+static int redis_summary_get(struct joi_store *s, const char *meter, struct joi_summary *out,
+                             struct joi_error *err)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    char key[JOI_METER_MAX + 16], bkey[JOI_METER_MAX + 16], lkey[JOI_METER_MAX + 16];
+    meter_key(key, sizeof key, meter, "r");
+    meter_key(bkey, sizeof bkey, meter, "b");
+    meter_key(lkey, sizeof lkey, meter, "l");
+    joi_summary_init(out);
+    const char *c0[] = {"ZCARD", key};
+    const char *c1[] = {"ZRANGE", key, "0", "0", "WITHSCORES"};
+    const char *c2[] = {"ZRANGE", key, "-1", "-1", "WITHSCORES"};
+    const char *c3[] = {"HGETALL", bkey};
+    const char *c4[] = {"ZRANGE", lkey, "0", "-1"};
+    const char **const argvs[] = {c0, c1, c2, c3, c4};
+    const int argcs[] = {2, 5, 5, 2, 4};
+    redisReply *reps[5];
+    if (pipeline(r, 5, argvs, argcs, reps, err) != 0)
+        return -1;
+    int rc = 0;
+    out->count = reps[0]->type == REDIS_REPLY_INTEGER ? reps[0]->integer : 0;
+    if (out->count > 0) {
+        if (reps[1]->type != REDIS_REPLY_ARRAY || reps[1]->elements != 2 ||
+            reps[2]->type != REDIS_REPLY_ARRAY || reps[2]->elements != 2 ||
+            reps[3]->type != REDIS_REPLY_ARRAY || reps[4]->type != REDIS_REPLY_ARRAY) {
+            rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
+            goto out;
+        }
+        out->first = reply_int(reps[1]->element[1]);
+        out->last = reply_int(reps[2]->element[1]);
+        out->nbuckets = reps[3]->elements / 2;
+        out->buckets = joi_xmalloc((out->nbuckets + 1) * sizeof *out->buckets);
+        for (size_t i = 0; i < out->nbuckets; i++) {
+            out->buckets[i].index = reply_int(reps[3]->element[2 * i]);
+            const redisReply *v = reps[3]->element[2 * i + 1];
+            out->buckets[i].kwh = v->type == REDIS_REPLY_STRING ? strtod(v->str, NULL) : 0;
+        }
+        out->nlongs = reps[4]->elements;
+        out->longs = joi_xmalloc((out->nlongs + 1) * sizeof *out->longs);
+        for (size_t i = 0; i < out->nlongs; i++) {
+            const redisReply *m = reps[4]->element[i];
+            struct joi_interval *l = &out->longs[i];
+            long long t1, t2;
+            if (m->type != REDIS_REPLY_STRING ||
+                sscanf(m->str, "%lld:%lld:%lf:%lf", &t1, &t2, &l->p1, &l->p2) != 4) {
+                rc = joi_error_set(err, 500, "the store holds a malformed interval");
+                goto out;
+            }
+            l->t1 = t1;
+            l->t2 = t2;
+        }
+        joi_summary_sort(out);
+    }
+out:
+    for (int i = 0; i < 5; i++)
+        freeReplyObject(reps[i]);
+    if (rc != 0)
+        joi_summary_free(out);
     return rc;
 }
 
@@ -335,6 +447,7 @@ static const struct joi_store_ops redis_ops = {
     .ping = redis_ping,
     .readings_put = redis_readings_put,
     .readings_get = redis_readings_get,
+    .summary_get = redis_summary_get,
     .readings_count = redis_readings_count,
     .config_get = redis_config_get,
     .config_put = redis_config_put,

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "joi/error.h"
+#include "joi/price.h"
 #include "joi/readings.h"
 
 struct joi_store;
@@ -28,6 +29,10 @@ struct joi_store_ops {
      * limit > 0 only the latest `limit` of them. */
     int (*readings_get)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
                         size_t limit, struct joi_readings *out, struct joi_error *err);
+    /* A meter's pre-aggregates (see joi/price.h), sorted; count 0 when it has no
+     * readings.  Free with joi_summary_free. */
+    int (*summary_get)(struct joi_store *s, const char *meter, struct joi_summary *out,
+                       struct joi_error *err);
     /* Number of readings a meter has. */
     int (*readings_count)(struct joi_store *s, const char *meter, long long *count,
                           struct joi_error *err);
