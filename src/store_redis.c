@@ -72,14 +72,34 @@ static int ensure_connected(struct redis_store *r, struct joi_error *err)
     return 0;
 }
 
+/* 1 when a command failed because the server closed a connection that had been
+ * idle (Redis restarted since): worth one retry on a new connection.  A timeout
+ * is not retried, so a request never waits for two. */
+static int connection_was_stale(const redisContext *c, int reused)
+{
+    if (!reused)
+        return 0;
+    if (c->err == REDIS_ERR_EOF)
+        return 1;
+    return c->err == REDIS_ERR_IO && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
 /* Runs one command.  Returns the reply (caller frees) or NULL with err set: 503
- * for I/O errors and timeouts, 500 for an error reply. */
+ * for I/O errors and timeouts, 500 for an error reply.  Every command the store
+ * sends is idempotent, so one retry after a stale connection is safe. */
 static redisReply *run(struct redis_store *r, int argc, const char **argv, const size_t *lens,
                        struct joi_error *err)
 {
+    int reused = r->c != NULL;
     if (ensure_connected(r, err))
         return NULL;
     redisReply *rep = redisCommandArgv(r->c, argc, argv, lens);
+    if (rep == NULL && connection_was_stale(r->c, reused)) {
+        drop(r);
+        if (ensure_connected(r, err))
+            return NULL;
+        rep = redisCommandArgv(r->c, argc, argv, lens);
+    }
     if (rep == NULL) {
         log_failure(argv[0], r->c->errstr[0] ? r->c->errstr : "no reply");
         drop(r);
@@ -234,11 +254,10 @@ static int redis_readings_get(struct joi_store *s, const char *meter, int64_t fr
     return rc;
 }
 
-/* Sends every command of a pipeline, then reads every reply into reps.  Returns 0,
- * or -1 with err set and every reply freed. */
-static int pipeline(struct redis_store *r, int ncmd, const char **const *argvs, const int *argcs,
-                    redisReply **reps, struct joi_error *err)
+static int pipeline_once(struct redis_store *r, int ncmd, const char **const *argvs,
+                         const int *argcs, redisReply **reps, int *stale, struct joi_error *err)
 {
+    int reused = r->c != NULL;
     if (ensure_connected(r, err))
         return -1;
     for (int i = 0; i < ncmd; i++) {
@@ -251,6 +270,7 @@ static int pipeline(struct redis_store *r, int ncmd, const char **const *argvs, 
     for (int i = 0; i < ncmd; i++) {
         void *rep = NULL;
         if (!failed && redisGetReply(r->c, &rep) != REDIS_OK) {
+            *stale = i == 0 && connection_was_stale(r->c, reused);
             log_failure(argvs[i][0], r->c->errstr[0] ? r->c->errstr : "no reply");
             drop(r);
             joi_error_set(err, 503, "the store is unavailable or timed out");
@@ -269,6 +289,18 @@ static int pipeline(struct redis_store *r, int ncmd, const char **const *argvs, 
         return -1;
     }
     return 0;
+}
+
+/* Sends every command of a pipeline, then reads every reply into reps; retried once
+ * on a stale connection.  Returns 0, or -1 with err set and every reply freed. */
+static int pipeline(struct redis_store *r, int ncmd, const char **const *argvs, const int *argcs,
+                    redisReply **reps, struct joi_error *err)
+{
+    int stale = 0;
+    int rc = pipeline_once(r, ncmd, argvs, argcs, reps, &stale, err);
+    if (rc != 0 && stale)
+        rc = pipeline_once(r, ncmd, argvs, argcs, reps, &stale, err);
+    return rc;
 }
 
 static int64_t reply_int(const redisReply *e)
