@@ -26,11 +26,7 @@ free_port() {
 }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/joi-e2e.XXXXXX")
-port=$(free_port) || {
-    echo "e2e: no free port" >&2
-    exit 1
-}
-export VAR=$tmp/var PORT=$port BIND=127.0.0.1 WORKERS=${WORKERS:-4} JOI_BUILD=$build
+export VAR=$tmp/var BIND=127.0.0.1 WORKERS=${WORKERS:-4} JOI_BUILD=$build
 export JOI_REDIS_TIMEOUT_MS=${JOI_REDIS_TIMEOUT_MS:-1000}
 cleanup() {
     "$here/scripts/joi-service" stop >/dev/null 2>&1
@@ -39,7 +35,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if ! "$here/scripts/joi-service" start; then
+# Another program may take the free port between the probe and lighttpd's bind:
+# then try another one.
+started=0
+for _ in 1 2 3 4 5; do
+    port=$(free_port) || break
+    export PORT=$port
+    if "$here/scripts/joi-service" start; then
+        started=1
+        break
+    fi
+    grep -q "Address already in use" "$VAR/lighttpd-error.log" 2>/dev/null || break
+    : >"$VAR/lighttpd-error.log"
+done
+if [ "$started" != 1 ]; then
     echo "e2e: the service did not start" >&2
     tail -n 20 "$VAR"/*.log >&2
     exit 1
