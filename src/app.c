@@ -358,6 +358,44 @@ static int too_long(int64_t span, struct joi_error *err)
                          "the readings span more than 100 years; choose a range with from and to");
 }
 
+/* Prices from a summary, fetching the readings around the buckets inside which
+ * a plan changes price (merged into as few ranges as possible). */
+static int price_summary(struct ctx *c, struct priced *p, const struct joi_summary *sm,
+                         struct joi_error *err)
+{
+    int64_t *split;
+    size_t nsplit;
+    if (joi_summary_split_buckets(p->cfg, sm, &split, &nsplit) != 0)
+        return joi_error_set(err, 500, "a plan's time zone could not be used");
+    int64_t *ranges = joi_xmalloc((2 * nsplit + 1) * sizeof *ranges);
+    size_t nr = 0;
+    for (size_t i = 0; i < nsplit; i++) {
+        int64_t lo = split[i] * JOI_BUCKET_SECONDS - JOI_LONG_INTERVAL;
+        int64_t hi = (split[i] + 1) * JOI_BUCKET_SECONDS + JOI_LONG_INTERVAL;
+        if (nr > 0 && lo <= ranges[2 * nr - 1]) {
+            ranges[2 * nr - 1] = hi;
+            continue;
+        }
+        ranges[2 * nr] = lo;
+        ranges[2 * nr + 1] = hi;
+        nr++;
+    }
+    free(split);
+    struct joi_readings near;
+    joi_readings_init(&near);
+    struct joi_store *s = c->app->store;
+    int rc = s->ops->readings_get_ranges(s, c->meter, ranges, nr, &near, err);
+    free(ranges);
+    if (rc == 0) {
+        joi_readings_sort_unique(&near);
+        rc = joi_price_compare_summary(p->cfg, sm, near.items, near.n, p->costs, &p->usage);
+        if (rc < 0)
+            joi_error_set(err, 500, "a plan's time zone could not be used");
+    }
+    joi_readings_free(&near);
+    return rc;
+}
+
 /* Prices a whole history from the meter's pre-aggregates.  Returns 0 when priced,
  * 1 when only the readings can give the exact answer, -1 on error. */
 static int price_from_summary(struct ctx *c, struct priced *p, struct joi_error *err)
@@ -373,8 +411,8 @@ static int price_from_summary(struct ctx *c, struct priced *p, struct joi_error 
         rc = too_few(c->meter, err);
     else if (too_long(sm.last - sm.first, err))
         rc = -1;
-    else if ((rc = joi_price_compare_summary(p->cfg, &sm, p->costs, &p->usage)) < 0)
-        joi_error_set(err, 500, "a plan's time zone could not be used");
+    else
+        rc = price_summary(c, p, &sm, err);
     joi_summary_free(&sm);
     return rc;
 }

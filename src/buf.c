@@ -95,12 +95,17 @@ void joi_buf_puts(struct joi_buf *b, const char *s)
 
 void joi_buf_printf(struct joi_buf *b, const char *fmt, ...)
 {
+    char small[256]; /* most texts fit: format once */
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
     if (n < 0)
         return;
+    if ((size_t)n < sizeof small) {
+        joi_buf_append(b, small, (size_t)n);
+        return;
+    }
     buf_reserve(b, (size_t)n);
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);

@@ -83,6 +83,8 @@ static const struct joi_plan *find_plan(const struct joi_config *c, const char *
 
 const struct joi_plan *joi_config_account(const struct joi_config *c, const char *meter)
 {
+    if (c->naccounts == 0) /* accounts is NULL then, which bsearch must not be given */
+        return NULL;
     struct joi_account key = {.meter = (char *)meter};
     const struct joi_account *a =
         bsearch(&key, c->accounts, c->naccounts, sizeof key, cmp_account);

@@ -9,10 +9,112 @@
 #include "joi/num.h"
 #include "joi/timeparse.h"
 
+/* json-c's strict mode still accepts a few things RFC 8259 does not: numbers such as
+ * "1." and "00", NaN and Infinity, and raw control characters inside strings.  Returns the offset of the
+ * first of those in s[0..len) with *what naming it, or len when there is none.  Only
+ * called on a document json-c has parsed, so everything else is already valid. */
+static size_t lexical_fault(const char *s, size_t len, const char **what)
+{
+#define DIGIT(i) ((i) < len && s[i] >= '0' && s[i] <= '9')
+    size_t i = 0;
+    while (i < len) {
+        if (s[i] == '"') {
+            for (i++; i < len && s[i] != '"'; i++) {
+                if ((unsigned char)s[i] < 0x20) {
+                    *what = "control character in a string";
+                    return i;
+                }
+                if (s[i] == '\\')
+                    i++;
+            }
+            i++;
+        } else if (s[i] == '-' || DIGIT(i)) {
+            size_t start = i;
+            if (s[i] == '-')
+                i++;
+            int ok = DIGIT(i);
+            if (ok && s[i] == '0')
+                i++;
+            else
+                while (DIGIT(i))
+                    i++;
+            if (ok && i < len && s[i] == '.') {
+                ok = DIGIT(i + 1);
+                for (i++; DIGIT(i); i++)
+                    ;
+            }
+            if (ok && i < len && (s[i] == 'e' || s[i] == 'E')) {
+                i++;
+                if (i < len && (s[i] == '+' || s[i] == '-'))
+                    i++;
+                ok = DIGIT(i);
+                while (DIGIT(i))
+                    i++;
+            }
+            if (!ok || DIGIT(i) || (i < len && s[i] == '.')) {
+                *what = "invalid number";
+                return start;
+            }
+        } else if (s[i] == 'N' || s[i] == 'I') {
+            *what = "NaN and Infinity are not JSON";
+            return i;
+        } else {
+            i++;
+        }
+    }
+    return len;
+#undef DIGIT
+}
+
+/* The offset of the first byte that is not part of well-formed UTF-8 (RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF), or len.  json-c's own
+ * check only looks at the shape of each sequence. */
+static size_t utf8_invalid_at(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            if (c == 0xe0)
+                lo = 0xa0;
+            else if (c == 0xed)
+                hi = 0x9f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            if (c == 0xf0)
+                lo = 0x90;
+            else if (c == 0xf4)
+                hi = 0x8f;
+        } else {
+            return i;
+        }
+        if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
+            return i;
+        for (size_t k = 2; k <= n; k++)
+            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+                return i;
+        i += n + 1;
+    }
+    return len;
+}
+
 struct json_object *joi_json_parse(const char *buf, size_t len, struct joi_error *err)
 {
     if (len > INT32_MAX - 1) {
         joi_error_set(err, 413, "request body is too large");
+        return NULL;
+    }
+    size_t bad_utf8 = utf8_invalid_at((const unsigned char *)buf, len);
+    if (bad_utf8 < len) {
+        joi_error_set(err, 400, "malformed JSON at byte %zu: invalid UTF-8", bad_utf8);
         return NULL;
     }
     /* json-c wants to see the end of a trailing number: hand it a NUL-terminated copy
@@ -41,6 +143,14 @@ struct json_object *joi_json_parse(const char *buf, size_t len, struct joi_error
         else
             joi_error_set(err, 400, "malformed JSON at byte %zu: %s", off,
                           json_tokener_error_desc(jerr));
+        json_object_put(obj);
+        obj = NULL;
+        goto out;
+    }
+    const char *what = NULL;
+    size_t fault = lexical_fault(copy, off, &what);
+    if (fault < off) {
+        joi_error_set(err, 400, "malformed JSON at byte %zu: %s", fault, what);
         json_object_put(obj);
         obj = NULL;
         goto out;

@@ -440,7 +440,94 @@ void joi_summary_build(const struct joi_reading *r, size_t n, struct joi_summary
     }
 }
 
+/* 1 when a schedule bound lies strictly inside bucket k. */
+static int bound_inside(const struct joi_schedule *s, int64_t k, size_t *from)
+{
+    int64_t lo = k * JOI_BUCKET_SECONDS, hi = lo + JOI_BUCKET_SECONDS;
+    while (*from < s->nbounds && s->bounds[*from] <= lo)
+        (*from)++;
+    return *from < s->nbounds && s->bounds[*from] < hi;
+}
+
+int joi_summary_split_buckets(const struct joi_config *c, const struct joi_summary *sm,
+                              int64_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    for (size_t p = 0; p < c->nplans; p++) {
+        const struct joi_plan *plan = &c->plans[p];
+        struct joi_schedule s;
+        if (joi_schedule_tariff(plan->rules, plan->nrules, joi_config_plan_tz(c, plan), sm->first,
+                                sm->last, &s) != 0) {
+            joi_schedule_free(&s);
+            free(*out);
+            *out = NULL;
+            *n = 0;
+            return -1;
+        }
+        for (size_t b = 0; b < s.nbounds; b++) {
+            if (s.bounds[b] % JOI_BUCKET_SECONDS == 0)
+                continue;
+            if (*n == cap) {
+                cap = cap ? 2 * cap : 64;
+                *out = joi_xrealloc(*out, cap * sizeof **out);
+            }
+            (*out)[(*n)++] = floor_div(s.bounds[b], JOI_BUCKET_SECONDS);
+        }
+        joi_schedule_free(&s);
+    }
+    qsort(*out, *n, sizeof **out, cmp_i64);
+    size_t u = 0;
+    for (size_t i = 0; i < *n; i++)
+        if (u == 0 || (*out)[u - 1] != (*out)[i])
+            (*out)[u++] = (*out)[i];
+    *n = u;
+    return 0;
+}
+
+/* The exact cost of bucket k on schedule s at unit rate `rate`: every interval of
+ * at most JOI_LONG_INTERVAL in near that overlaps the bucket, clipped to it and
+ * split at the schedule's bounds inside it.  *ok is 0 when near does not hold
+ * the bucket's readings. */
+static double bucket_cost_exact(const struct joi_reading *near, size_t nnear,
+                                const struct joi_schedule *s, double rate, int64_t k, int *ok)
+{
+    int64_t lo = k * JOI_BUCKET_SECONDS, hi = lo + JOI_BUCKET_SECONDS;
+    /* The first reading at or after lo - JOI_LONG_INTERVAL. */
+    size_t a = 0, b = nnear;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (near[m].time < lo - JOI_LONG_INTERVAL)
+            a = m + 1;
+        else
+            b = m;
+    }
+    double cost = 0;
+    int found = 0;
+    for (size_t i = a; i + 1 < nnear && near[i].time < hi; i++) {
+        int64_t t1 = near[i].time, t2 = near[i + 1].time;
+        if (t2 - t1 > JOI_LONG_INTERVAL || t2 <= lo)
+            continue;
+        found = 1;
+        int64_t x = t1 > lo ? t1 : lo, end = t2 < hi ? t2 : hi;
+        size_t seg = 0;
+        while (seg < s->nbounds && s->bounds[seg] <= x)
+            seg++;
+        while (x < end) {
+            int64_t y = (seg < s->nbounds && s->bounds[seg] < end) ? s->bounds[seg] : end;
+            cost += piece(t1, near[i].kw, t2, near[i + 1].kw, x, y) * (rate * s->values[seg]);
+            if (y < end)
+                seg++;
+            x = y;
+        }
+    }
+    *ok = found;
+    return cost;
+}
+
 int joi_price_compare_summary(const struct joi_config *c, const struct joi_summary *sm,
+                              const struct joi_reading *near, size_t nnear,
                               struct joi_cost *out, struct joi_usage *u)
 {
     if (c->max_gap > 0 && c->max_gap < JOI_LONG_INTERVAL)
@@ -468,17 +555,20 @@ int joi_price_compare_summary(const struct joi_config *c, const struct joi_summa
             joi_schedule_free(&s);
             return -1;
         }
-        for (size_t b = 0; b < s.nbounds; b++) {
-            if (s.bounds[b] % JOI_BUCKET_SECONDS != 0) {
-                joi_schedule_free(&s);
-                return 1; /* a boundary inside a bucket: only the readings can tell */
-            }
-        }
         double cost = 0;
-        size_t seg = 0;
+        size_t seg = 0, inner = 0;
         for (size_t i = 0; i < sm->nbuckets; i++) {
-            int64_t start = sm->buckets[i].index * JOI_BUCKET_SECONDS;
-            while (seg < s.nbounds && s.bounds[seg] <= start)
+            int64_t k = sm->buckets[i].index;
+            if (bound_inside(&s, k, &inner)) {
+                int ok;
+                cost += bucket_cost_exact(near, nnear, &s, plan->unit_rate, k, &ok);
+                if (!ok) {
+                    joi_schedule_free(&s);
+                    return 1; /* the caller did not fetch this bucket's readings */
+                }
+                continue;
+            }
+            while (seg < s.nbounds && s.bounds[seg] <= k * JOI_BUCKET_SECONDS)
                 seg++;
             cost += sm->buckets[i].kwh * (plan->unit_rate * s.values[seg]);
         }

@@ -102,6 +102,15 @@ static int mem_summary_get(struct joi_store *s, const char *meter, struct joi_su
     return 0;
 }
 
+static int mem_readings_get_ranges(struct joi_store *s, const char *meter, const int64_t *ranges,
+                                  size_t n, struct joi_readings *out, struct joi_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (mem_readings_get(s, meter, ranges[2 * i], ranges[2 * i + 1], 0, out, err) != 0)
+            return -1;
+    return 0;
+}
+
 static int mem_readings_count(struct joi_store *s, const char *meter, long long *count,
                               struct joi_error *err)
 {
@@ -185,6 +194,7 @@ static const struct joi_store_ops mem_ops = {
     .readings_put = mem_readings_put,
     .readings_get = mem_readings_get,
     .summary_get = mem_summary_get,
+    .readings_get_ranges = mem_readings_get_ranges,
     .readings_count = mem_readings_count,
     .config_get = mem_config_get,
     .config_put = mem_config_put,

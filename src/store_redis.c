@@ -146,11 +146,14 @@ static void meter_key(char *out, size_t n, const char *meter, const char *suffix
     snprintf(out, n, "joi:{%s}:%s", meter, suffix);
 }
 
+/* A keyed read rather than PING: a sharding proxy such as twemproxy answers PING
+ * itself, even with every server behind it down, while this read must reach the
+ * server that holds the plans, which every request needs. */
 static int redis_ping(struct joi_store *s, struct joi_error *err)
 {
-    const char *argv[] = {"PING"};
-    size_t lens[] = {4};
-    redisReply *rep = run((struct redis_store *)s, 1, argv, lens, err);
+    const char *argv[] = {"EXISTS", KEY_CONFIG_VERSION};
+    size_t lens[] = {6, strlen(KEY_CONFIG_VERSION)};
+    redisReply *rep = run((struct redis_store *)s, 2, argv, lens, err);
     if (rep == NULL)
         return -1;
     freeReplyObject(rep);
@@ -371,6 +374,46 @@ out:
     return rc;
 }
 
+static int redis_readings_get_ranges(struct joi_store *s, const char *meter,
+                                    const int64_t *ranges, size_t n, struct joi_readings *out,
+                                    struct joi_error *err)
+{
+    if (n == 0)
+        return 0;
+    struct redis_store *r = (struct redis_store *)s;
+    char key[JOI_METER_MAX + 16];
+    meter_key(key, sizeof key, meter, "r");
+    char(*text)[2][24] = joi_xmalloc(n * sizeof *text);
+    const char **argv = joi_xmalloc(4 * n * sizeof *argv);
+    const char ***argvs = joi_xmalloc(n * sizeof *argvs);
+    int *argcs = joi_xmalloc(n * sizeof *argcs);
+    redisReply **reps = joi_xmalloc(n * sizeof *reps);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(text[i][0], sizeof text[i][0], "%lld", (long long)ranges[2 * i]);
+        snprintf(text[i][1], sizeof text[i][1], "%lld", (long long)ranges[2 * i + 1]);
+        argv[4 * i] = "ZRANGEBYSCORE";
+        argv[4 * i + 1] = key;
+        argv[4 * i + 2] = text[i][0];
+        argv[4 * i + 3] = text[i][1];
+        argvs[i] = &argv[4 * i];
+        argcs[i] = 4;
+    }
+    int rc = pipeline(r, (int)n, (const char **const *)argvs, argcs, reps, err);
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (rc == 0)
+                rc = parse_members(reps[i], out, 0, err);
+            freeReplyObject(reps[i]);
+        }
+    }
+    free(reps);
+    free(argcs);
+    free(argvs);
+    free(argv);
+    free(text);
+    return rc;
+}
+
 static int redis_readings_count(struct joi_store *s, const char *meter, long long *count,
                                 struct joi_error *err)
 {
@@ -480,6 +523,7 @@ static const struct joi_store_ops redis_ops = {
     .readings_put = redis_readings_put,
     .readings_get = redis_readings_get,
     .summary_get = redis_summary_get,
+    .readings_get_ranges = redis_readings_get_ranges,
     .readings_count = redis_readings_count,
     .config_get = redis_config_get,
     .config_put = redis_config_put,

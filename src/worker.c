@@ -69,6 +69,8 @@ static void write_response(FCGX_Request *rq, const struct joi_response *resp, in
                  (unsigned long)resp->body.len);
     if (resp->allow[0])
         FCGX_FPrintF(rq->out, "Allow: %s\r\n", resp->allow);
+    if (resp->status == 401) /* RFC 9110: a 401 names the scheme it wants */
+        FCGX_PutS("WWW-Authenticate: Bearer\r\n", rq->out);
     FCGX_PutS("Cache-Control: no-store\r\n\r\n", rq->out);
     if (!head && resp->body.len)
         FCGX_PutStr(resp->body.data, (int)resp->body.len, rq->out);

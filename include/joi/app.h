@@ -52,8 +52,8 @@ void joi_response_free(struct joi_response *resp);
 void joi_app_handle(struct joi_app *app, const struct joi_request *req, struct joi_response *resp);
 
 /* Checks the request line and headers before the body is read: 411, 413 and
- * 415 are decided here.  Returns 0 when the body should be read, or -1 with
- * resp filled with the error. */
+ * 415 are decided here.  Returns 1 when the body should be read, 0 when the
+ * route needs no body, or -1 with resp filled with the error. */
 int joi_app_precheck(const struct joi_request *req, struct joi_response *resp);
 
 #endif

@@ -33,6 +33,10 @@ struct joi_store_ops {
      * readings.  Free with joi_summary_free. */
     int (*summary_get)(struct joi_store *s, const char *meter, struct joi_summary *out,
                        struct joi_error *err);
+    /* Appends the readings in each of n inclusive ranges [ranges[2i], ranges[2i+1]]
+     * to out (in one round trip where the store allows); the caller sorts them. */
+    int (*readings_get_ranges)(struct joi_store *s, const char *meter, const int64_t *ranges,
+                               size_t n, struct joi_readings *out, struct joi_error *err);
     /* Number of readings a meter has. */
     int (*readings_count)(struct joi_store *s, const char *meter, long long *count,
                           struct joi_error *err);

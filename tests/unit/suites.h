@@ -1,0 +1,36 @@
+/*
+ * suites.h -- the unit-test suites and the helpers they share.
+ *
+ * Every test file registers one CUnit suite; main.c runs them all.
+ */
+#ifndef JOI_TEST_SUITES_H
+#define JOI_TEST_SUITES_H
+
+#include <stddef.h>
+
+#include <CUnit/CUnit.h>
+
+void add_num_suite(void);
+void add_timeparse_suite(void);
+void add_meter_suite(void);
+void add_http_suite(void);
+void add_readings_suite(void);
+void add_config_suite(void);
+void add_price_suite(void);
+void add_token_suite(void);
+void add_app_suite(void);
+void add_summary_suite(void);
+
+/* Adds a suite with the given tests (a NULL-terminated array); aborts the run
+ * when CUnit cannot register it. */
+struct test_case {
+    const char *name;
+    CU_TestFunc fn;
+};
+void test_add_suite(const char *name, const struct test_case *tests);
+
+/* Reads a file of the source tree (a path relative to the repository root) into a
+ * malloc'ed NUL-terminated buffer, or returns NULL.  *len gets its length. */
+char *test_read_source_file(const char *path, size_t *len);
+
+#endif

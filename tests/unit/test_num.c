@@ -1,0 +1,89 @@
+/*
+ * test_num.c -- shortest round-trip number formatting.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "joi/num.h"
+#include "suites.h"
+
+/* Formats v and checks the exact text, its length, and that it reads back as v. */
+static void check_format(double v, const char *want)
+{
+    char out[JOI_NUM_MAX];
+    memset(out, 'x', sizeof out);
+    size_t n = joi_num_format(v, out);
+    CU_ASSERT_STRING_EQUAL(out, want);
+    CU_ASSERT_EQUAL(n, strlen(want));
+    CU_ASSERT_EQUAL(strlen(out), n);
+    CU_ASSERT(strtod(out, NULL) == (v == 0 ? 0.0 : v));
+}
+
+static void test_simple_decimals(void)
+{
+    check_format(0.1, "0.1");
+    check_format(0.0503, "0.0503");
+    check_format(0.0621, "0.0621");
+    check_format(-1.5, "-1.5");
+    check_format(12345.678, "12345.678");
+    check_format(1.5e-3, "0.0015");
+}
+
+static void test_integers_without_exponent(void)
+{
+    check_format(100, "100");
+    check_format(1000000, "1000000");
+    check_format(1, "1");
+    check_format(-42, "-42");
+    check_format(1e15, "1000000000000000");
+    check_format(9007199254740991.0, "9007199254740991");
+}
+
+static void test_zero_and_negative_zero(void)
+{
+    check_format(0.0, "0");
+    check_format(-0.0, "0");
+}
+
+static void test_sum_needs_seventeen_digits(void)
+{
+    check_format(0.1 + 0.2, "0.30000000000000004");
+    check_format(1.0 / 3.0, "0.3333333333333333");
+    check_format(2.0 / 3.0, "0.6666666666666666");
+}
+
+static void test_exponent_forms(void)
+{
+    /* The C library's %g exponent form: at least two exponent digits, explicit sign. */
+    check_format(1e-7, "1e-07");
+    check_format(1e21, "1e+21");
+    check_format(1e300, "1e+300");
+    check_format(5e-324, "5e-324");
+    check_format(1.7976931348623157e308, "1.7976931348623157e+308");
+    check_format(-2.2250738585072014e-308, "-2.2250738585072014e-308");
+    /* Integral but beyond 2^53: written in exponent form with the fewest digits. */
+    check_format(1e16, "1e+16");
+    check_format(123456789012345678.0, "1.2345678901234568e+17");
+}
+
+static void test_longest_output_fits(void)
+{
+    char out[JOI_NUM_MAX];
+    size_t n = joi_num_format(-2.2250738585072014e-308, out);
+    CU_ASSERT_EQUAL(n, 24);
+    CU_ASSERT(n < JOI_NUM_MAX);
+}
+
+void add_num_suite(void)
+{
+    static const struct test_case tests[] = {
+        {"simple decimals", test_simple_decimals},
+        {"integers without exponent", test_integers_without_exponent},
+        {"zero and negative zero", test_zero_and_negative_zero},
+        {"0.1 + 0.2 needs 17 digits", test_sum_needs_seventeen_digits},
+        {"exponent forms", test_exponent_forms},
+        {"longest output fits", test_longest_output_fits},
+        {NULL, NULL},
+    };
+    test_add_suite("num", tests);
+}

@@ -1,0 +1,167 @@
+/*
+ * test_summary.c -- pricing from per-meter pre-aggregates (half-hour energy
+ * buckets and long intervals) must give the answer of the exact path.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "joi/config.h"
+#include "joi/price.h"
+#include "suites.h"
+
+static struct joi_config *config(const char *doc)
+{
+    struct joi_config *c = NULL;
+    struct joi_error err;
+    joi_error_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(joi_config_parse(doc, strlen(doc), &c, &err), 0);
+    return c;
+}
+
+/* Readings at 0 (1 kW), 900 (1 kW), 1800 (3 kW), 5400 (1 kW), 5500 (1 kW). */
+static void test_build(void)
+{
+    struct joi_reading r[] = {{0, 1}, {900, 1}, {1800, 3}, {5400, 1}, {5500, 1}};
+    struct joi_summary s;
+    joi_summary_build(r, 5, &s);
+    CU_ASSERT_EQUAL(s.count, 5);
+    CU_ASSERT_EQUAL(s.first, 0);
+    CU_ASSERT_EQUAL(s.last, 5500);
+    /* bucket 0: 0.25 kWh + (1 + 3) / 2 * 0.25 h = 0.75; 1800..5400 is longer than 30
+     * minutes, so it is a long interval; bucket 3: 1 kW for 100 s. */
+    CU_ASSERT_EQUAL_FATAL(s.nbuckets, 2);
+    CU_ASSERT_EQUAL(s.buckets[0].index, 0);
+    CU_ASSERT_DOUBLE_EQUAL(s.buckets[0].kwh, 0.75, 1e-15);
+    CU_ASSERT_EQUAL(s.buckets[1].index, 3);
+    CU_ASSERT_DOUBLE_EQUAL(s.buckets[1].kwh, 100.0 / 3600, 1e-15);
+    CU_ASSERT_EQUAL_FATAL(s.nlongs, 1);
+    CU_ASSERT_EQUAL(s.longs[0].t1, 1800);
+    CU_ASSERT_EQUAL(s.longs[0].t2, 5400);
+    CU_ASSERT_EQUAL(s.longs[0].p1, 3);
+    CU_ASSERT_EQUAL(s.longs[0].p2, 1);
+    joi_summary_free(&s);
+}
+
+/* An interval across a bucket edge is split there, power interpolated. */
+static void test_build_split(void)
+{
+    struct joi_reading r[] = {{1500, 0}, {2100, 6}};
+    struct joi_summary s;
+    joi_summary_build(r, 2, &s);
+    CU_ASSERT_EQUAL_FATAL(s.nbuckets, 2);
+    /* At 1800 the power is 3 kW: 300 s of 0..3 kW, then 300 s of 3..6 kW. */
+    CU_ASSERT_DOUBLE_EQUAL(s.buckets[0].kwh, 1.5 / 2 * 300 / 3600 * 2, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(s.buckets[1].kwh, 4.5 * 300 / 3600, 1e-15);
+    joi_summary_free(&s);
+}
+
+static unsigned lcg(unsigned *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (*seed >> 8) & 0xffffff;
+}
+
+/* Random histories priced both ways, on plans with aligned windows, windows
+ * inside buckets (16:10), a :45 zone, day rules, standing charges and gaps. */
+static void compare_both_ways(const char *doc, unsigned seed, int with_near, int expect_split)
+{
+    struct joi_config *c = config(doc);
+    struct joi_readings r;
+    joi_readings_init(&r);
+    int64_t t = 1774000000; /* March 2026: the London clock change is inside */
+    for (int i = 0; i < 3000; i++) {
+        unsigned x = lcg(&seed);
+        t += x % 50 == 0 ? 3600 + x % 20000 : 30 + x % 1200;
+        joi_readings_push(&r, t, (double)(lcg(&seed) % 5000) / 1000.0);
+    }
+    struct joi_cost *exact = calloc(c->nplans, sizeof *exact);
+    struct joi_cost *fast = calloc(c->nplans, sizeof *fast);
+    struct joi_usage ue, uf;
+    CU_ASSERT_EQUAL_FATAL(joi_price_compare(c, r.items, r.n, exact, &ue), 0);
+    struct joi_summary s;
+    joi_summary_build(r.items, r.n, &s);
+    int64_t *split;
+    size_t nsplit;
+    CU_ASSERT_EQUAL_FATAL(joi_summary_split_buckets(c, &s, &split, &nsplit), 0);
+    CU_ASSERT_EQUAL(nsplit > 0, expect_split);
+    int rc = joi_price_compare_summary(c, &s, with_near ? r.items : NULL, with_near ? r.n : 0, fast,
+                                       &uf);
+    if (!with_near && nsplit > 0) {
+        CU_ASSERT_EQUAL(rc, 1); /* cannot price the split buckets without their readings */
+    } else {
+        CU_ASSERT_EQUAL_FATAL(rc, 0);
+        for (size_t p = 0; p < c->nplans; p++) {
+            CU_ASSERT_STRING_EQUAL(fast[p].plan->id, exact[p].plan->id);
+            CU_ASSERT_DOUBLE_EQUAL(fast[p].cost, exact[p].cost, 1e-9 * fabs(exact[p].cost));
+        }
+        CU_ASSERT_DOUBLE_EQUAL(uf.kwh, ue.kwh, 1e-9 * ue.kwh);
+        CU_ASSERT_EQUAL(uf.from, ue.from);
+        CU_ASSERT_EQUAL(uf.to, ue.to);
+        CU_ASSERT_EQUAL(uf.covered, ue.covered);
+        CU_ASSERT_EQUAL(uf.gaps, ue.gaps);
+    }
+    free(split);
+    joi_summary_free(&s);
+    free(exact);
+    free(fast);
+    joi_readings_free(&r);
+    joi_config_free(c);
+}
+
+static const char *const tou =
+    "{\"timezone\":\"Europe/London\",\"maxGapSeconds\":7200,\"pricePlans\":["
+    "{\"id\":\"flat\",\"unitRate\":1,\"standingCharge\":0.5},"
+    "{\"id\":\"peak\",\"unitRate\":0.3,\"peakTimeMultipliers\":["
+    "{\"days\":[\"MONDAY\",\"TUESDAY\",\"WEDNESDAY\",\"THURSDAY\",\"FRIDAY\"],"
+    "\"from\":\"16:00\",\"to\":\"19:00\",\"multiplier\":2},"
+    "{\"from\":\"23:30\",\"to\":\"07:30\",\"multiplier\":0.5},"
+    "{\"dayOfWeek\":\"SUNDAY\",\"multiplier\":0.8}]},"
+    "{\"id\":\"e7\",\"unitRate\":0.4,\"timezone\":\"UTC\",\"peakTimeMultipliers\":["
+    "{\"from\":\"00:30\",\"to\":\"07:30\",\"multiplier\":0.4}]}]}";
+
+static const char *const odd =
+    "{\"timezone\":\"Asia/Kathmandu\",\"pricePlans\":["
+    "{\"id\":\"tenpast\",\"unitRate\":0.3,\"timezone\":\"Europe/London\","
+    "\"peakTimeMultipliers\":[{\"from\":\"16:10\",\"to\":\"19:10\",\"multiplier\":3}]},"
+    "{\"id\":\"nepal\",\"unitRate\":0.2,\"peakTimeMultipliers\":["
+    "{\"from\":\"18:00\",\"to\":\"22:00\",\"multiplier\":2}]},"
+    "{\"id\":\"flat\",\"unitRate\":0.25}]}";
+
+static void test_aligned_windows(void)
+{
+    compare_both_ways(tou, 1, 1, 0);
+    compare_both_ways(tou, 2, 0, 0); /* aligned: no readings needed */
+}
+
+static void test_windows_inside_buckets(void)
+{
+    compare_both_ways(odd, 3, 1, 1);
+    compare_both_ways(odd, 4, 0, 1);
+}
+
+static void test_short_max_gap_falls_back(void)
+{
+    struct joi_config *c =
+        config("{\"maxGapSeconds\":600,\"pricePlans\":[{\"id\":\"a\",\"unitRate\":1}]}");
+    struct joi_reading r[] = {{0, 1}, {900, 1}};
+    struct joi_summary s;
+    joi_summary_build(r, 2, &s);
+    struct joi_cost out[1];
+    CU_ASSERT_EQUAL(joi_price_compare_summary(c, &s, NULL, 0, out, NULL), 1);
+    joi_summary_free(&s);
+    joi_config_free(c);
+}
+
+void add_summary_suite(void)
+{
+    static const struct test_case tests[] = {
+        {"buckets and long intervals", test_build},
+        {"an interval split at a bucket edge", test_build_split},
+        {"aligned windows: summary equals exact", test_aligned_windows},
+        {"windows inside buckets: exact buckets", test_windows_inside_buckets},
+        {"maxGapSeconds under 30 minutes falls back", test_short_max_gap_falls_back},
+        {NULL, NULL},
+    };
+    test_add_suite("summary", tests);
+}
