@@ -542,7 +542,8 @@ static int handle_usage(struct ctx *c, struct joi_error *err)
             ;
         if (k == 4) {
             c->params.bad = "period";
-            return joi_error_set(err, 400, "query parameter period must be hour, day, week or month");
+            return joi_error_set(err, 400,
+                                 "query parameter period must be hour, day, week or month");
         }
         period = (enum joi_period)k;
     }
@@ -665,8 +666,7 @@ static const struct route routes[] = {
 
 /* Finds the route of path[0..len).  For a route with a meter id, *id and *idlen
  * are the raw (still percent-encoded) id segment. */
-static const struct route *route_find(const char *path, size_t len, const char **id,
-                                      size_t *idlen)
+static const struct route *route_find(const char *path, size_t len, const char **id, size_t *idlen)
 {
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         const struct route *r = &routes[i];
@@ -751,11 +751,21 @@ int joi_app_precheck(const struct joi_request *req, struct joi_response *resp)
 static void server_error(int status, struct joi_error *err)
 {
     switch (status) {
-    case 411: joi_error_set(err, 411, "a Content-Length is required"); break;
-    case 413: joi_error_set(err, 413, "the body is larger than %d bytes", JOI_BODY_MAX); break;
-    case 404: joi_error_set(err, 404, "no such resource"); break;
-    case 400: joi_error_set(err, 400, "the HTTP request is malformed"); break;
-    default: joi_error_set(err, status, "%s", joi_status_title(status)); break;
+    case 411:
+        joi_error_set(err, 411, "a Content-Length is required");
+        break;
+    case 413:
+        joi_error_set(err, 413, "the body is larger than %d bytes", JOI_BODY_MAX);
+        break;
+    case 404:
+        joi_error_set(err, 404, "no such resource");
+        break;
+    case 400:
+        joi_error_set(err, 400, "the HTTP request is malformed");
+        break;
+    default:
+        joi_error_set(err, status, "%s", joi_status_title(status));
+        break;
     }
 }
 
@@ -792,7 +802,8 @@ void joi_app_handle(struct joi_app *app, const struct joi_request *req, struct j
     if (r->has_meter) {
         long n = joi_url_decode(id, idlen, meter, JOI_METER_MAX, 0);
         if (n < 0 || !joi_meter_id_valid(meter, (size_t)n)) {
-            joi_error_set(&err, 400, "the meter id must be 1 to 64 characters from A-Z a-z 0-9 . _ -");
+            joi_error_set(&err, 400,
+                          "the meter id must be 1 to 64 characters from A-Z a-z 0-9 . _ -");
             goto fail;
         }
         c.meter = meter;

@@ -86,8 +86,7 @@ const struct joi_plan *joi_config_account(const struct joi_config *c, const char
     if (c->naccounts == 0) /* accounts is NULL then, which bsearch must not be given */
         return NULL;
     struct joi_account key = {.meter = (char *)meter};
-    const struct joi_account *a =
-        bsearch(&key, c->accounts, c->naccounts, sizeof key, cmp_account);
+    const struct joi_account *a = bsearch(&key, c->accounts, c->naccounts, sizeof key, cmp_account);
     return a ? a->plan : NULL;
 }
 
@@ -192,15 +191,15 @@ static int parse_plan(struct json_object *p, size_t i, struct joi_plan *out, str
         return joi_error_set(err, 400, "%s must be an object", where);
     if (!json_object_object_get_ex(p, "id", &v) || !json_object_is_type(v, json_type_string) ||
         !joi_meter_id_valid(json_object_get_string(v), (size_t)json_object_get_string_len(v)))
-        return joi_error_set(err, 400,
-                             "%s: id must be 1 to 64 characters from A-Z a-z 0-9 . _ -", where);
+        return joi_error_set(err, 400, "%s: id must be 1 to 64 characters from A-Z a-z 0-9 . _ -",
+                             where);
     out->id = joi_xstrndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
     snprintf(where, sizeof where, "pricePlans[%zu] (%s)", i, out->id);
     if (json_object_object_get_ex(p, "supplier", &v)) {
         if (!json_object_is_type(v, json_type_string))
             return joi_error_set(err, 400, "%s: supplier must be a string", where);
-        out->supplier = joi_xstrndup(json_object_get_string(v),
-                                     (size_t)json_object_get_string_len(v));
+        out->supplier =
+            joi_xstrndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
     } else {
         out->supplier = joi_xstrndup("", 0);
     }
@@ -212,10 +211,11 @@ static int parse_plan(struct json_object *p, size_t i, struct joi_plan *out, str
     if (json_object_object_get_ex(p, "timezone", &v)) {
         if (!json_object_is_type(v, json_type_string) || !joi_tz_valid(json_object_get_string(v)))
             return joi_error_set(err, 400, "%s: timezone must be an IANA time zone name", where);
-        out->timezone = joi_xstrndup(json_object_get_string(v),
-                                     (size_t)json_object_get_string_len(v));
+        out->timezone =
+            joi_xstrndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
     }
-    if (json_object_object_get_ex(p, "peakTimeMultipliers", &v) && !json_object_is_type(v, json_type_null)) {
+    if (json_object_object_get_ex(p, "peakTimeMultipliers", &v) &&
+        !json_object_is_type(v, json_type_null)) {
         if (!json_object_is_type(v, json_type_array))
             return joi_error_set(err, 400, "%s: peakTimeMultipliers must be an array", where);
         out->nrules = json_object_array_length(v);
@@ -238,12 +238,13 @@ static int parse_doc(struct json_object *doc, struct joi_config *c, struct joi_e
     if (json_object_object_get_ex(doc, "timezone", &v)) {
         if (!json_object_is_type(v, json_type_string) || !joi_tz_valid(json_object_get_string(v)))
             return joi_error_set(err, 400, "timezone must be an IANA time zone name");
-        c->timezone = joi_xstrndup(json_object_get_string(v),
-                                   (size_t)json_object_get_string_len(v));
+        c->timezone =
+            joi_xstrndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
     } else {
         c->timezone = joi_xstrndup(JOI_DEFAULT_TZ, strlen(JOI_DEFAULT_TZ));
     }
-    if (json_object_object_get_ex(doc, "maxGapSeconds", &v) && !json_object_is_type(v, json_type_null)) {
+    if (json_object_object_get_ex(doc, "maxGapSeconds", &v) &&
+        !json_object_is_type(v, json_type_null)) {
         if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) <= 0)
             return joi_error_set(err, 400, "maxGapSeconds must be a positive integer");
         c->max_gap = json_object_get_int64(v);

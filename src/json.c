@@ -10,9 +10,9 @@
 #include "joi/timeparse.h"
 
 /* json-c's strict mode still accepts a few things RFC 8259 does not: numbers such as
- * "1." and "00", NaN and Infinity, and raw control characters inside strings.  Returns the offset of the
- * first of those in s[0..len) with *what naming it, or len when there is none.  Only
- * called on a document json-c has parsed, so everything else is already valid. */
+ * "1." and "00", NaN and Infinity, and raw control characters inside strings.  Returns the offset
+ * of the first of those in s[0..len) with *what naming it, or len when there is none.  Only called
+ * on a document json-c has parsed, so everything else is already valid. */
 static size_t lexical_fault(const char *s, size_t len, const char **what)
 {
 #define DIGIT(i) ((i) < len && s[i] >= '0' && s[i] <= '9')
@@ -159,8 +159,8 @@ struct json_object *joi_json_parse(const char *buf, size_t len, struct joi_error
     for (size_t i = off; i < len; i++) {
         char c = copy[i];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-            joi_error_set(err, 400, "malformed JSON at byte %zu: unexpected data after the document",
-                          i);
+            joi_error_set(err, 400,
+                          "malformed JSON at byte %zu: unexpected data after the document", i);
             json_object_put(obj);
             obj = NULL;
             goto out;

@@ -105,7 +105,8 @@ int joi_schedule_tariff(const struct joi_rule *rules, size_t nrules, const char 
             if (!(rules[r].days & (1u << wday)))
                 continue;
             int64_t s = local_instant(&first, (int)k, rules[r].from_min, NULL);
-            int64_t e = local_instant(&first, (int)k, rules[r].from_min + rules[r].length_min, NULL);
+            int64_t e =
+                local_instant(&first, (int)k, rules[r].from_min + rules[r].length_min, NULL);
             if (e <= t0 || s > t1 || e <= s)
                 continue;
             if (nwin == capwin) {
@@ -272,9 +273,12 @@ static int64_t bucket_start(int64_t t, enum joi_period period, struct tm *day0)
 static int64_t bucket_next(int64_t start, enum joi_period period, const struct tm *day0, int k)
 {
     switch (period) {
-    case JOI_HOUR: return start + (int64_t)k * 3600;
-    case JOI_DAY: return local_instant(day0, k, 0, NULL);
-    case JOI_WEEK: return local_instant(day0, 7 * k, 0, NULL);
+    case JOI_HOUR:
+        return start + (int64_t)k * 3600;
+    case JOI_DAY:
+        return local_instant(day0, k, 0, NULL);
+    case JOI_WEEK:
+        return local_instant(day0, 7 * k, 0, NULL);
     case JOI_MONTH: {
         struct tm m = *day0;
         m.tm_mon += k;
@@ -527,8 +531,8 @@ static double bucket_cost_exact(const struct joi_reading *near, size_t nnear,
 }
 
 int joi_price_compare_summary(const struct joi_config *c, const struct joi_summary *sm,
-                              const struct joi_reading *near, size_t nnear,
-                              struct joi_cost *out, struct joi_usage *u)
+                              const struct joi_reading *near, size_t nnear, struct joi_cost *out,
+                              struct joi_usage *u)
 {
     if (c->max_gap > 0 && c->max_gap < JOI_LONG_INTERVAL)
         return 1;

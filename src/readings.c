@@ -92,9 +92,8 @@ static int parse_reading(struct json_object *item, size_t i, struct joi_batch *o
     char ptr[96];
     if (!json_object_is_type(item, json_type_object)) {
         snprintf(ptr, sizeof ptr, "/electricityReadings/%zu", i);
-        return joi_error_set_at(err, 400, ptr,
-                                "electricityReadings[%zu] must be an object with time and reading",
-                                i);
+        return joi_error_set_at(
+            err, 400, ptr, "electricityReadings[%zu] must be an object with time and reading", i);
     }
     struct json_object *t = NULL, *v = NULL;
     int64_t time;
@@ -156,8 +155,7 @@ int joi_batch_parse(const char *buf, size_t len, struct joi_batch *out, struct j
     if (!json_object_is_type(list, json_type_array) || json_object_array_length(list) == 0 ||
         json_object_array_length(list) > JOI_BATCH_MAX) {
         joi_error_set_at(err, 400, "/electricityReadings",
-                         "electricityReadings must be an array of 1 to %d readings",
-                         JOI_BATCH_MAX);
+                         "electricityReadings must be an array of 1 to %d readings", JOI_BATCH_MAX);
         goto out;
     }
     size_t n = json_object_array_length(list);

@@ -103,7 +103,7 @@ static int mem_summary_get(struct joi_store *s, const char *meter, struct joi_su
 }
 
 static int mem_readings_get_ranges(struct joi_store *s, const char *meter, const int64_t *ranges,
-                                  size_t n, struct joi_readings *out, struct joi_error *err)
+                                   size_t n, struct joi_readings *out, struct joi_error *err)
 {
     for (size_t i = 0; i < n; i++)
         if (mem_readings_get(s, meter, ranges[2 * i], ranges[2 * i + 1], 0, out, err) != 0)

@@ -308,7 +308,7 @@ static int pipeline(struct redis_store *r, int ncmd, const char **const *argvs, 
 
 static int64_t reply_int(const redisReply *e)
 {
-    return e->type == REDIS_REPLY_INTEGER ? e->integer
+    return e->type == REDIS_REPLY_INTEGER  ? e->integer
            : e->type == REDIS_REPLY_STRING ? strtoll(e->str, NULL, 10)
                                            : 0;
 }
@@ -374,9 +374,8 @@ out:
     return rc;
 }
 
-static int redis_readings_get_ranges(struct joi_store *s, const char *meter,
-                                    const int64_t *ranges, size_t n, struct joi_readings *out,
-                                    struct joi_error *err)
+static int redis_readings_get_ranges(struct joi_store *s, const char *meter, const int64_t *ranges,
+                                     size_t n, struct joi_readings *out, struct joi_error *err)
 {
     if (n == 0)
         return 0;

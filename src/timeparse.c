@@ -64,8 +64,8 @@ int joi_time_parse_rfc3339(const char *s, size_t len, int64_t *out)
         offset = 0;
     } else if ((s[i] == '+' || s[i] == '-') && i + 6 == len) {
         int oh, om;
-        if (digits(s + i + 1, 2, &oh) || s[i + 3] != ':' || digits(s + i + 4, 2, &om) ||
-            oh > 23 || om > 59)
+        if (digits(s + i + 1, 2, &oh) || s[i + 3] != ':' || digits(s + i + 4, 2, &om) || oh > 23 ||
+            om > 59)
             return -1;
         offset = (oh * 60 + om) * 60;
         if (s[i] == '-')

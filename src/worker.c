@@ -107,7 +107,8 @@ static void serve(FCGX_Request *rq, struct joi_app *app, struct joi_buf *body)
     if (resp.status >= 500)
         fprintf(stderr, "joi-worker[%d]: %s %s -> %d %.*s\n", (int)getpid(),
                 req.method ? req.method : "-", req.uri ? req.uri : "-", resp.status,
-                (int)(resp.body.len > 300 ? 300 : resp.body.len), resp.body.data ? resp.body.data : "");
+                (int)(resp.body.len > 300 ? 300 : resp.body.len),
+                resp.body.data ? resp.body.data : "");
     write_response(rq, &resp, req.method && strcmp(req.method, "HEAD") == 0);
     joi_response_free(&resp);
     if (body->cap > 4 * JOI_BODY_MAX) /* do not keep an unusually large buffer */

@@ -18,15 +18,15 @@
 #define JOI_BODY_MAX (1024 * 1024)
 
 struct joi_request {
-    const char *method;         /* REQUEST_METHOD */
-    const char *uri;            /* REQUEST_URI: raw path and query */
-    const char *content_type;   /* CONTENT_TYPE or NULL */
-    long long content_length;   /* -1 when the request had none */
-    const char *authorization;  /* HTTP_AUTHORIZATION or NULL */
-    const char *body;           /* content_length bytes (borrowed) */
+    const char *method;        /* REQUEST_METHOD */
+    const char *uri;           /* REQUEST_URI: raw path and query */
+    const char *content_type;  /* CONTENT_TYPE or NULL */
+    long long content_length;  /* -1 when the request had none */
+    const char *authorization; /* HTTP_AUTHORIZATION or NULL */
+    const char *body;          /* content_length bytes (borrowed) */
     size_t body_len;
-    int redirect_status;        /* REDIRECT_STATUS: the error lighttpd itself decided on
-                                   (413, 411, 400...) when it calls the error handler; else 0 */
+    int redirect_status; /* REDIRECT_STATUS: the error lighttpd itself decided on
+                            (413, 411, 400...) when it calls the error handler; else 0 */
 };
 
 struct joi_response {
@@ -37,7 +37,7 @@ struct joi_response {
 };
 
 struct joi_app {
-    struct joi_store *store;  /* borrowed */
+    struct joi_store *store;   /* borrowed */
     struct joi_config *config; /* cached plans file, owned */
     long long config_version;
 };

@@ -18,10 +18,10 @@
 
 /* One peakTimeMultipliers rule: a window of local wall-clock time. */
 struct joi_rule {
-    unsigned days;   /* bit d set = starts on weekday d (0 = Monday .. 6 = Sunday) */
-    int from_min;    /* minute of the day the window starts, 0..1439 */
-    int length_min;  /* 1..1440 wall-clock minutes; a window past midnight belongs to
-                        the day it starts on */
+    unsigned days;  /* bit d set = starts on weekday d (0 = Monday .. 6 = Sunday) */
+    int from_min;   /* minute of the day the window starts, 0..1439 */
+    int length_min; /* 1..1440 wall-clock minutes; a window past midnight belongs to
+                       the day it starts on */
     double multiplier;
 };
 
@@ -41,8 +41,8 @@ struct joi_account {
 };
 
 struct joi_config {
-    char *timezone;        /* IANA name, never NULL */
-    int64_t max_gap;       /* seconds; 0 = no limit */
+    char *timezone;         /* IANA name, never NULL */
+    int64_t max_gap;        /* seconds; 0 = no limit */
     struct joi_plan *plans; /* sorted by id */
     size_t nplans;
     struct joi_account *accounts; /* sorted by meter */

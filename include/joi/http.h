@@ -32,7 +32,6 @@ struct joi_query {
 int joi_query_parse(const char *q, size_t len, struct joi_query *out);
 
 /* The parameter named key, or NULL.  *count (when not NULL) is how often it appears. */
-const struct joi_query_param *joi_query_get(const struct joi_query *q, const char *key,
-                                            int *count);
+const struct joi_query_param *joi_query_get(const struct joi_query *q, const char *key, int *count);
 
 #endif

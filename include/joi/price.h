@@ -35,10 +35,10 @@ int joi_schedule_tariff(const struct joi_rule *rules, size_t nrules, const char 
                         int64_t t1, struct joi_schedule *out);
 
 struct joi_usage {
-    int64_t from, to;  /* first and last reading time */
-    double kwh;        /* energy, gaps excluded */
-    int64_t covered;   /* seconds between readings, gaps excluded */
-    int64_t gaps;      /* intervals longer than max_gap */
+    int64_t from, to; /* first and last reading time */
+    double kwh;       /* energy, gaps excluded */
+    int64_t covered;  /* seconds between readings, gaps excluded */
+    int64_t gaps;     /* intervals longer than max_gap */
 };
 
 /* Integrates readings (sorted by time, times distinct) and adds each piece's
@@ -58,7 +58,6 @@ struct joi_cost {
  * Returns 0, or -1 when a plan's zone cannot be used. */
 int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, size_t n,
                       struct joi_cost *out, struct joi_usage *u);
-
 
 /* ------------------------------------------------------------------------ */
 /* Pricing from pre-aggregates                                               */
@@ -83,8 +82,8 @@ struct joi_interval {
 };
 
 struct joi_summary {
-    long long count;      /* readings */
-    int64_t first, last;  /* first and last reading time (when count > 0) */
+    long long count;                   /* readings */
+    int64_t first, last;               /* first and last reading time (when count > 0) */
     struct joi_bucket_energy *buckets; /* sorted by index */
     size_t nbuckets;
     struct joi_interval *longs; /* sorted by t1 */
@@ -116,8 +115,8 @@ int joi_summary_split_buckets(const struct joi_config *c, const struct joi_summa
  * shorter than JOI_LONG_INTERVAL) and the caller must price the readings; -1
  * when a plan's zone cannot be used. */
 int joi_price_compare_summary(const struct joi_config *c, const struct joi_summary *sm,
-                              const struct joi_reading *near, size_t nnear,
-                              struct joi_cost *out, struct joi_usage *u);
+                              const struct joi_reading *near, size_t nnear, struct joi_cost *out,
+                              struct joi_usage *u);
 
 /* ------------------------------------------------------------------------ */
 /* Usage per calendar bucket                                                 */

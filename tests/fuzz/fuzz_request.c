@@ -51,7 +51,8 @@ static const char *take_line(const uint8_t **p, size_t *n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const methods[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "", "get"};
+    static const char *const methods[] = {"GET",    "POST",    "HEAD", "PUT",
+                                          "DELETE", "OPTIONS", "",     "get"};
     if (size < 1)
         return 0;
     struct joi_app app;
