@@ -6,17 +6,20 @@
 -- KEYS[3]: long intervals, a sorted set (score = start, member = "t1:t2:p1:p2")
 -- ARGV[1]: W, the bucket length in seconds; ARGV[2]: L, the longest interval that is
 --          put into buckets (longer ones go to KEYS[3], so that a reader can leave
---          them out as gaps); ARGV[3..]: time1, member1, time2, member2, ... as sent.
+--          them out as gaps); ARGV[3..]: time1, member1, time2, member2, ... sorted by
+--          time, each time once (the caller keeps the last of a time in the request).
 --
--- One reading per time: an earlier reading at the same time is replaced, so a
--- retried batch never doubles, and within a batch the last occurrence wins.
--- Each bucket a change touches is recomputed from the readings themselves, never
--- adjusted by differences, so the aggregates cannot drift.  The piece of an
--- interval in a bucket is computed exactly as the cost engine computes a piece
--- of an interval split at a boundary (power interpolated linearly).
+-- One reading per time: a stored reading at a time of the batch is replaced, so a
+-- retried batch never doubles.  Each bucket a change touches is recomputed from
+-- the readings themselves, never adjusted by differences, so the aggregates cannot
+-- drift.  The piece of an interval in a bucket is computed exactly as the cost
+-- engine computes a piece of an interval split at a boundary (power interpolated
+-- linearly).  The work is a few commands per batch plus a few per touched bucket,
+-- not per reading.
 local R, B, LG = KEYS[1], KEYS[2], KEYS[3]
 local W = tonumber(ARGV[1])
 local L = tonumber(ARGV[2])
+local CHUNK = 1000 -- arguments per command, well under Lua's unpack limit
 
 local function kw(member)
     return tonumber(string.match(member, ':(.*)$'))
@@ -35,30 +38,87 @@ local function after(t, inclusive) -- the reading after t (or at t)
     return tonumber(r[2]), kw(r[1])
 end
 
-local dirty = {}
-local function mark(a, b)
-    if a == nil or b == nil or b - a > L then return end
-    for k = math.floor(a / W), math.floor((b - 1) / W) do dirty[k] = true end
+local function call_chunked(cmd, key, args)
+    for i = 1, #args, CHUNK do
+        redis.call(cmd, key, unpack(args, i, math.min(i + CHUNK - 1, #args)))
+    end
 end
 
-for i = 3, #ARGV, 2 do
-    local t = tonumber(ARGV[i])
-    local pt, pp = before(t)
-    local nt, np = after(t, false)
-    mark(pt, t)
-    mark(t, nt)
-    -- Long intervals starting at pt or at t are replaced.
-    redis.call('ZREMRANGEBYSCORE', LG, pt or t, '(' .. (nt or (t + 1)))
-    redis.call('ZREMRANGEBYSCORE', R, t, t)
-    redis.call('ZADD', R, t, ARGV[i + 1])
-    local p = kw(ARGV[i + 1])
-    if pt and t - pt > L then
-        redis.call('ZADD', LG, pt, string.format('%d:%d:%.17g:%.17g', pt, t, pp, p))
+-- The batch, sorted and distinct.
+local n = (#ARGV - 2) / 2
+local bt, bm = {}, {}
+for i = 1, n do
+    bt[i] = tonumber(ARGV[2 * i + 1])
+    bm[i] = ARGV[2 * i + 2]
+end
+local first, last = bt[1], bt[n]
+
+-- What is stored in the batch's span, and the neighbours just outside it.
+local ex = redis.call('ZRANGEBYSCORE', R, first, last, 'WITHSCORES')
+local pt, pp = before(first)
+local nt, np = after(last, false)
+
+-- The old and the new sequence over [pt, nt], as parallel arrays.
+local ot, op, nts, nps = {}, {}, {}, {}
+if pt then
+    ot[1], op[1], nts[1], nps[1] = pt, pp, pt, pp
+end
+local replaced = {}
+local j = 1
+for e = 1, #ex, 2 do
+    local t, m = tonumber(ex[e + 1]), ex[e]
+    ot[#ot + 1], op[#op + 1] = t, kw(m)
+    while j <= n and bt[j] < t do
+        nts[#nts + 1], nps[#nps + 1] = bt[j], kw(bm[j])
+        j = j + 1
     end
-    if nt and nt - t > L then
-        redis.call('ZADD', LG, t, string.format('%d:%d:%.17g:%.17g', t, nt, p, np))
+    if j <= n and bt[j] == t then
+        replaced[#replaced + 1] = m -- a reading of the batch takes its place
+    else
+        nts[#nts + 1], nps[#nps + 1] = t, op[#op]
     end
 end
+while j <= n do
+    nts[#nts + 1], nps[#nps + 1] = bt[j], kw(bm[j])
+    j = j + 1
+end
+if nt then
+    ot[#ot + 1], op[#op + 1] = nt, np
+    nts[#nts + 1], nps[#nps + 1] = nt, np
+end
+
+-- Buckets touched by a short interval of either sequence.
+local dirty = {}
+local function mark(ts)
+    for k = 2, #ts do
+        local a, b = ts[k - 1], ts[k]
+        if b - a <= L then
+            for x = math.floor(a / W), math.floor((b - 1) / W) do dirty[x] = true end
+        end
+    end
+end
+mark(ot)
+mark(nts)
+
+-- The readings themselves.
+if #replaced > 0 then call_chunked('ZREM', R, replaced) end
+local add = {}
+for i = 1, n do
+    add[#add + 1] = bt[i]
+    add[#add + 1] = bm[i]
+end
+call_chunked('ZADD', R, add)
+
+-- Long intervals over [pt, nt] are rewritten from the new sequence.
+redis.call('ZREMRANGEBYSCORE', LG, pt or first, '(' .. (nt or (last + 1)))
+local longs = {}
+for k = 2, #nts do
+    if nts[k] - nts[k - 1] > L then
+        longs[#longs + 1] = nts[k - 1]
+        longs[#longs + 1] = string.format('%d:%d:%.17g:%.17g', nts[k - 1], nts[k], nps[k - 1], nps[k])
+    end
+end
+if #longs > 0 then call_chunked('ZADD', LG, longs) end
 
 -- Energy of the part of interval (t1, p1)-(t2, p2) inside [lo, hi].
 local function piece(t1, p1, t2, p2, lo, hi)
@@ -74,19 +134,19 @@ end
 for k in pairs(dirty) do
     local lo, hi = k * W, (k + 1) * W
     local ts, ps = {}, {}
-    local pt, pp = before(lo)
-    if pt then ts[#ts + 1] = pt; ps[#ps + 1] = pp end
+    local t0, p0 = before(lo)
+    if t0 then ts[#ts + 1] = t0; ps[#ps + 1] = p0 end
     local inside = redis.call('ZRANGEBYSCORE', R, lo, '(' .. hi, 'WITHSCORES')
-    for j = 1, #inside, 2 do
-        ts[#ts + 1] = tonumber(inside[j + 1])
-        ps[#ps + 1] = kw(inside[j])
+    for i = 1, #inside, 2 do
+        ts[#ts + 1] = tonumber(inside[i + 1])
+        ps[#ps + 1] = kw(inside[i])
     end
-    local nt, np = after(hi, true)
-    if nt then ts[#ts + 1] = nt; ps[#ps + 1] = np end
+    local t9, p9 = after(hi, true)
+    if t9 then ts[#ts + 1] = t9; ps[#ps + 1] = p9 end
     local e, covered = 0, false
-    for j = 2, #ts do
-        if ts[j] - ts[j - 1] <= L and ts[j] > lo and ts[j - 1] < hi then
-            e = e + piece(ts[j - 1], ps[j - 1], ts[j], ps[j], lo, hi)
+    for i = 2, #ts do
+        if ts[i] - ts[i - 1] <= L and ts[i] > lo and ts[i - 1] < hi then
+            e = e + piece(ts[i - 1], ps[i - 1], ts[i], ps[i], lo, hi)
             covered = true
         end
     end
@@ -96,4 +156,4 @@ for k in pairs(dirty) do
         redis.call('HDEL', B, k)
     end
 end
-return (#ARGV - 2) / 2
+return n

@@ -4,7 +4,8 @@
 # Usage: scripts/deps.sh [extra-package...]
 set -eu
 pkgs="make gcc pkg-config libfcgi-dev libhiredis-dev libjson-c-dev libcunit1-dev \
-libcurl4-openssl-dev redis-server redis-tools lighttpd curl tzdata ca-certificates $*"
+libcurl4-openssl-dev redis-server redis-tools lighttpd curl wrk tzdata ca-certificates \
+python3-jsonschema $*"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

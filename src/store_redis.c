@@ -160,10 +160,18 @@ static int redis_ping(struct joi_store *s, struct joi_error *err)
     return 0;
 }
 
-static int redis_readings_put(struct joi_store *s, const char *meter, const struct joi_reading *rd,
-                              size_t n, struct joi_error *err)
+static int redis_readings_put(struct joi_store *s, const char *meter,
+                              const struct joi_reading *batch, size_t nbatch, struct joi_error *err)
 {
     struct redis_store *r = (struct redis_store *)s;
+    /* The script takes the batch sorted, each time once: the last one sent wins. */
+    struct joi_readings sorted;
+    joi_readings_init(&sorted);
+    for (size_t i = 0; i < nbatch; i++)
+        joi_readings_push(&sorted, batch[i].time, batch[i].kw);
+    joi_readings_sort_unique(&sorted);
+    const struct joi_reading *rd = sorted.items;
+    size_t n = sorted.n;
     char key[JOI_METER_MAX + 16], bkey[JOI_METER_MAX + 16], lkey[JOI_METER_MAX + 16];
     char w[16], l[16];
     meter_key(key, sizeof key, meter, "r");
@@ -200,6 +208,7 @@ static int redis_readings_put(struct joi_store *s, const char *meter, const stru
     free(text);
     free(lens);
     free(argv);
+    joi_readings_free(&sorted);
     if (rep == NULL)
         return -1;
     freeReplyObject(rep);
