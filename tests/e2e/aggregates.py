@@ -1,0 +1,117 @@
+"""The pre-aggregates the store script keeps (half-hour energy buckets and long
+intervals) must price exactly like the readings themselves.  Stores random
+batches out of order, with replaced times and long gaps, through the real
+service, then compares compare-all over the whole history (priced from the
+aggregates) with the same request restricted by from/to (priced from the
+readings), for flat plans and for time-of-use plans with windows on and off
+bucket edges.  Run by aggregates_test.sh."""
+import http.client
+import json
+import os
+import random
+import subprocess
+import sys
+
+PORT = int(os.environ["JOI_TEST_PORT"])
+ADMIN = os.environ["JOI_ADMIN"]
+VAR = os.environ["JOI_VAR"]
+ROOT = os.environ["JOI_ROOT"]
+rng = random.Random(1606636800)
+passed = failed = 0
+
+
+def request(method, path, body=None):
+    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    c.request(method, path, body=body, headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, data
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print("  ok   " + name)
+    else:
+        failed += 1
+        print("  FAIL %s %s" % (name, detail))
+
+
+def load(doc):
+    path = os.path.join(VAR, "aggregates-plans.json")
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    subprocess.run([ADMIN, "load-config", path], check=True, capture_output=True)
+
+
+def store_history(meter):
+    times = []
+    t = 1774900000  # spans the end of March 2026 (a London clock change)
+    for _ in range(4000):
+        step = rng.choice([60, 60, 60, 300, 900, 1799, 1800, 1801]) if rng.random() > 0.02 \
+            else rng.randrange(3600, 40000)
+        t += step
+        times.append(t)
+    readings = [{"time": x, "reading": round(rng.uniform(0, 6), 4)} for x in times]
+    # Out of order, in batches of varied size, some times sent twice.
+    rng.shuffle(readings)
+    i = 0
+    while i < len(readings):
+        n = rng.choice([1, 7, 50, 400])
+        batch = readings[i:i + n]
+        if rng.random() < 0.3 and i > 0:  # resend an earlier time with a new value
+            again = dict(rng.choice(readings[:i]))
+            again["reading"] = round(rng.uniform(0, 6), 4)
+            batch.append(again)
+        status, data = request("POST", "/readings/store",
+                               json.dumps({"smartMeterId": meter, "electricityReadings": batch}))
+        if status != 200:
+            check("store a batch", False, "%d %s" % (status, data[:200]))
+            return
+        i += n
+
+
+def compare(meter, label):
+    s1, whole = request("GET", "/price-plans/compare-all/" + meter)
+    s2, ranged = request("GET", "/price-plans/compare-all/%s?from=0&to=253402300799" % meter)
+    if s1 != 200 or s2 != 200:
+        check(label, False, "statuses %d %d" % (s1, s2))
+        return
+    a, b = json.loads(whole), json.loads(ranged)
+    ok = True
+    for x, y in zip(a["pricePlanComparisons"], b["pricePlanComparisons"]):
+        (ka, va), = x.items()
+        (kb, vb), = y.items()
+        if ka != kb or abs(va - vb) > 1e-9 * max(1.0, abs(vb)):
+            ok = False
+    ua, ub = a["usage"], b["usage"]
+    for k in ("from", "to", "coveredSeconds", "gaps"):
+        ok = ok and ua[k] == ub[k]
+    ok = ok and abs(ua["kWh"] - ub["kWh"]) <= 1e-9 * max(1.0, ub["kWh"])
+    check(label, ok, "\n  aggregates: %s\n  readings:   %s" % (whole[:400], ranged[:400]))
+
+
+def main():
+    meter = "aggregates-%d" % os.getpid()
+    store_history(meter)
+    compare(meter, "flat plans: aggregates price like the readings")
+    load({"timezone": "Europe/London", "maxGapSeconds": 7200, "pricePlans": [
+        {"id": "flat", "supplier": "a", "unitRate": 0.25, "standingCharge": 0.4},
+        {"id": "peak", "supplier": "b", "unitRate": 0.3, "peakTimeMultipliers": [
+            {"days": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"],
+             "from": "16:00", "to": "19:00", "multiplier": 2},
+            {"from": "23:30", "to": "07:30", "multiplier": 0.5}]},
+        {"id": "tenpast", "supplier": "c", "unitRate": 0.2, "timezone": "Asia/Kathmandu",
+         "peakTimeMultipliers": [{"from": "16:10", "to": "19:10", "multiplier": 3},
+                                 {"dayOfWeek": "SUNDAY", "multiplier": 0.7}]}]})
+    compare(meter, "time-of-use plans, windows inside buckets, gaps: aggregates price like the readings")
+    subprocess.run([ADMIN, "load-config", os.path.join(ROOT, "redis/plans.json")], check=True,
+                   capture_output=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
