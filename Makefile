@@ -32,7 +32,7 @@ E2E_SRC  := $(wildcard tests/e2e/*.c)
 # Each tests/e2e/*_test.sh runs against a fresh stack of its own, like the CUnit suite.
 E2E_SCRIPTS := $(sort $(wildcard tests/e2e/*_test.sh))
 
-.PHONY: all deps test unit e2e run start stop check-asan fuzz format clean install
+.PHONY: all deps test unit e2e run start stop check-asan leakcheck fuzz format clean install
 
 all: $(B)/joi-worker $(B)/joi-admin
 
@@ -75,6 +75,35 @@ e2e: deps all $(B)/e2e-tests
 test: deps
 	$(MAKE) unit
 	$(MAKE) e2e
+	$(MAKE) e2e-sharded
+	$(MAKE) bench-smoke
+
+# The benchmark (scripts/bench.sh): its own stack on a free port, wrk against each
+# endpoint, one table (also in build/bench/last.md).  BENCH_QUICK=1 (from the
+# environment or the command line) runs the short version.  It never fails on a
+# number.  bench-smoke runs the short version once and checks that every row of
+# its table is there with requests served and no errors.
+.PHONY: bench bench-smoke
+bench: deps all
+	JOI_BUILD=$(CURDIR)/$(B) WORKERS=$(WORKERS) scripts/bench.sh
+
+bench-smoke: deps all
+	@rm -f $(B)/bench/smoke.md
+	-BENCH_QUICK=1 BENCH_OUT=$(CURDIR)/$(B)/bench/smoke.md JOI_BUILD=$(CURDIR)/$(B) WORKERS=$(WORKERS) scripts/bench.sh
+	tests/bench/check-table.sh $(B)/bench/smoke.md
+
+# The end-to-end suite and the garbage test with every worker under valgrind;
+# fails on any memory error or definite leak in a worker.
+leakcheck: deps all $(B)/e2e-tests
+	@scripts/deps.sh valgrind
+	rm -rf $(B)/valgrind && mkdir -p $(B)/valgrind
+	JOI_REDIS_TIMEOUT_MS=5000 JOI_WORKER_WRAPPER="/usr/bin/valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --log-file=$(CURDIR)/$(B)/valgrind/worker-%p.log" \
+		JOI_BUILD=$(CURDIR)/$(B) tests/e2e/run.sh $(B)/e2e-tests
+	JOI_REDIS_TIMEOUT_MS=5000 GARBAGE_COUNT=1000 JOI_WORKER_WRAPPER="/usr/bin/valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --log-file=$(CURDIR)/$(B)/valgrind/worker-%p.log" \
+		JOI_BUILD=$(CURDIR)/$(B) tests/e2e/run.sh tests/e2e/garbage_test.sh
+	@if grep -lE "definitely lost: [1-9]|Invalid (read|write)|uninitialised|Invalid free" $(B)/valgrind/*.log; then \
+		cat $(B)/valgrind/*.log; exit 1; fi
+	@echo "valgrind: $$(ls $(B)/valgrind | wc -l) worker processes, no errors, no definite leaks"
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer,
 # in its own build folder.
@@ -113,6 +142,25 @@ start: deps all
 
 stop:
 	VAR=$(VAR) scripts/joi-service stop
+	VAR=$(VAR) scripts/joi-shards stop
+
+# The same service on a sharded store: two Redis shards (redis/shard.conf, files in
+# $(VAR)/shard-0 and shard-1) behind twemproxy (redis/nutcracker.yml.in, files in
+# $(VAR)/nutcracker.*), all on loopback, started by scripts/joi-shards; make stop
+# stops them too.
+SHARD_PORTS ?= 6380 6381
+PROXY_PORT  ?= 22121
+STATS_PORT  ?= 22222
+.PHONY: start-sharded e2e-sharded
+start-sharded: deps all
+	VAR=$(VAR) SHARD_PORTS="$(SHARD_PORTS)" PROXY_PORT=$(PROXY_PORT) STATS_PORT=$(STATS_PORT) scripts/joi-shards start
+	PORT=$(PORT) WORKERS=$(WORKERS) VAR=$(VAR) REDIS=127.0.0.1:$(PROXY_PORT) scripts/joi-service start
+
+# The CUnit API suite, then tests/e2e/shards_check.sh, each against a fresh stack
+# whose store is two Redis shards behind twemproxy.
+e2e-sharded: deps all $(B)/e2e-tests
+	JOI_E2E_SHARDED=1 JOI_BUILD=$(CURDIR)/$(B) tests/e2e/run.sh $(B)/e2e-tests
+	JOI_E2E_SHARDED=1 JOI_BUILD=$(CURDIR)/$(B) tests/e2e/run.sh tests/e2e/shards_check.sh
 
 format:
 	clang-format -i include/joi/*.h src/*.c tests/*/*.c
