@@ -763,6 +763,9 @@ static void server_error(int status, struct joi_error *err)
     case 400:
         joi_error_set(err, 400, "the HTTP request is malformed");
         break;
+    case 501:
+        joi_error_set(err, 501, "this method is not supported here");
+        break;
     default:
         joi_error_set(err, status, "%s", joi_status_title(status));
         break;
