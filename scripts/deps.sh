@@ -5,9 +5,15 @@
 set -eu
 pkgs="make gcc pkg-config libfcgi-dev libhiredis-dev libjson-c-dev libcunit1-dev \
 libcurl4-openssl-dev redis-server redis-tools lighttpd curl wrk tzdata ca-certificates \
-python3-jsonschema $*"
+python3-jsonschema nutcracker iproute2 chromium nodejs npm $*"
 missing=""
 for p in $pkgs; do
+    # A Node.js from elsewhere counts as installed (NodeSource's nodejs package
+    # carries npm and conflicts with Debian's npm package).
+    case $p in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
         missing="$missing $p"
 done

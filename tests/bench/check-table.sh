@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Checks a table written by scripts/bench.sh (BENCH_OUT): every row is there, each
+# wrk row completed requests (req/s above 0) with no problem (no non-2xx answer, no
+# timeout or socket error, its pre-check answered 200), and the memory and load
+# rows have a figure above 0.  It checks that the benchmark works, never how fast.
+# Prints one line per row and "N passed, M failed"; exits 1 if any failed.
+#
+# Usage: tests/bench/check-table.sh TABLE.md
+table=${1:?usage: check-table.sh TABLE.md}
+wrk_rows="ceiling store read-100 compare-100 recommend-100 compare-week recommend-week
+compare-year recommend-year compare-week-tou"
+figure_rows="memory-100 memory-year load-year"
+passed=0 failed=0
+
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+line_of() { [ -f "$table" ] && grep -m1 -E "^\| $1: " "$table"; }
+cell() { echo "$1" | awk -F'|' -v n="$2" '{ gsub(/^ +| +$/, "", $(n + 1)); print $(n + 1) }'; }
+
+for id in $wrk_rows; do
+    line=$(line_of "$id") || { bad "$id" "no such row in $table"; continue; }
+    rps=$(cell "$line" 2) problems=$(cell "$line" 6)
+    if ! awk -v r="$rps" 'BEGIN { exit !(r + 0 > 0) }'; then
+        bad "$id" "req/s is '$rps'"
+    elif [ "${problems%% *}" != none ]; then
+        bad "$id" "$problems"
+    else
+        ok "$id ($rps req/s)"
+    fi
+done
+for id in $figure_rows; do
+    line=$(line_of "$id") || { bad "$id" "no such row in $table"; continue; }
+    figure=$(cell "$line" 6 | sed -n 's/.*\*\*\([0-9.]*\) .*/\1/p')
+    if awk -v f="$figure" 'BEGIN { exit !(f + 0 > 0) }'; then
+        ok "$id ($(cell "$line" 6 | sed 's/.*\*\*\(.*\)\*\*.*/\1/'))"
+    else
+        bad "$id" "no figure above 0: $(cell "$line" 6)"
+    fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
