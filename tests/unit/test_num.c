@@ -1,6 +1,7 @@
 /*
  * test_num.c -- shortest round-trip number formatting.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,9 +75,48 @@ static void test_longest_output_fits(void)
     CU_ASSERT(n < JOI_NUM_MAX);
 }
 
+/* The shortest form by brute force: the first precision from 1 up that reads back. */
+static void reference(double v, char *out)
+{
+    for (int p = 1; p <= 17; p++) {
+        snprintf(out, JOI_NUM_MAX, "%.*g", p, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+static void test_against_reference(void)
+{
+    unsigned seed = 1;
+    int mismatches = 0;
+    for (int i = 0; i < 200000; i++) {
+        seed = seed * 1103515245u + 12345u;
+        double v = i % 2 ? (double)(seed % 1000000) / 10000.0 + 1e-9 * (seed % 7)
+                         : (double)seed / (double)(seed % 977 + 3);
+        char a[JOI_NUM_MAX], b[JOI_NUM_MAX];
+        if (v == (double)(long long)v)
+            continue;
+        joi_num_format(v, a);
+        reference(v, b);
+        mismatches += strcmp(a, b) != 0;
+    }
+    CU_ASSERT_EQUAL(mismatches, 0);
+}
+
+static void test_subnormal(void)
+{
+    char out[JOI_NUM_MAX];
+    joi_num_format(7.0579299672935e-310, out);
+    CU_ASSERT_STRING_EQUAL(out, "7.0579299672935e-310");
+    joi_num_format(5e-324, out);
+    CU_ASSERT_STRING_EQUAL(out, "5e-324");
+}
+
 void add_num_suite(void)
 {
     static const struct test_case tests[] = {
+        {"shortest, against a search from one digit", test_against_reference},
+        {"subnormal numbers", test_subnormal},
         {"simple decimals", test_simple_decimals},
         {"integers without exponent", test_integers_without_exponent},
         {"zero and negative zero", test_zero_and_negative_zero},
