@@ -387,8 +387,10 @@ static int cmp_interval(const void *a, const void *b)
 
 void joi_summary_sort(struct joi_summary *s)
 {
-    qsort(s->buckets, s->nbuckets, sizeof *s->buckets, cmp_bucket);
-    qsort(s->longs, s->nlongs, sizeof *s->longs, cmp_interval);
+    if (s->nbuckets > 1)
+        qsort(s->buckets, s->nbuckets, sizeof *s->buckets, cmp_bucket);
+    if (s->nlongs > 1)
+        qsort(s->longs, s->nlongs, sizeof *s->longs, cmp_interval);
 }
 
 /* Energy of the part of interval (t1, p1)-(t2, p2) inside [lo, hi], computed as
@@ -481,7 +483,8 @@ int joi_summary_split_buckets(const struct joi_config *c, const struct joi_summa
         }
         joi_schedule_free(&s);
     }
-    qsort(*out, *n, sizeof **out, cmp_i64);
+    if (*n > 1)
+        qsort(*out, *n, sizeof **out, cmp_i64);
     size_t u = 0;
     for (size_t i = 0; i < *n; i++)
         if (u == 0 || (*out)[u - 1] != (*out)[i])

@@ -72,6 +72,27 @@ static int ensure_connected(struct redis_store *r, struct joi_error *err)
     return 0;
 }
 
+/* The status for an error reply: 503 for the errors that mean the data is out
+ * of reach for now (a proxy that cannot reach its server, a Redis still loading
+ * its AOF after a restart, a busy script), 500 for anything else. */
+static int error_reply_status(const char *msg)
+{
+    static const char *const unavailable[] = {"ERR Connection", "ERR Server", "LOADING",
+                                              "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"};
+    for (size_t i = 0; i < sizeof unavailable / sizeof unavailable[0]; i++)
+        if (strncmp(msg, unavailable[i], strlen(unavailable[i])) == 0)
+            return 503;
+    return strstr(msg, "timed out") ? 503 : 500;
+}
+
+static int error_reply(const char *what, const char *msg, struct joi_error *err)
+{
+    log_failure(what, msg);
+    int status = error_reply_status(msg);
+    return joi_error_set(err, status,
+                         status == 503 ? "the store is unavailable" : "the store refused a command");
+}
+
 /* 1 when a command failed because the server closed a connection that had been
  * idle (Redis restarted since): worth one retry on a new connection.  A timeout
  * is not retried, so a request never waits for two. */
@@ -107,9 +128,8 @@ static redisReply *run(struct redis_store *r, int argc, const char **argv, const
         return NULL;
     }
     if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) != 0) {
-        log_failure(argv[0], rep->str);
+        error_reply(argv[0], rep->str, err);
         freeReplyObject(rep);
-        joi_error_set(err, 500, "the store refused a command");
         return NULL;
     }
     return rep;
@@ -132,9 +152,8 @@ static redisReply *eval(struct redis_store *r, const char *script, const char *s
         lens[1] = strlen(script);
         rep = run(r, argc, argv, lens, err);
         if (rep && rep->type == REDIS_REPLY_ERROR) {
-            log_failure("EVAL", rep->str);
+            error_reply("EVAL", rep->str, err);
             freeReplyObject(rep);
-            joi_error_set(err, 500, "the store refused a script");
             return NULL;
         }
     }
@@ -290,8 +309,7 @@ static int pipeline_once(struct redis_store *r, int ncmd, const char **const *ar
         }
         reps[i] = rep;
         if (rep && reps[i]->type == REDIS_REPLY_ERROR && !failed) {
-            log_failure(argvs[i][0], reps[i]->str);
-            joi_error_set(err, 500, "the store refused a command");
+            error_reply(argvs[i][0], reps[i]->str, err);
             failed = 1;
         }
     }

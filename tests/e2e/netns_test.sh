@@ -232,8 +232,7 @@ check "both worker hosts served requests" "$([ "$d1" -gt 0 ] && [ "$d2" -gt 0 ] 
 echo "w1's worker killed"
 kill -KILL "$w1_pid"
 gone "$w1_pid"
-in_ns "$front" bash -c 'exec 3<>/dev/tcp/10.200.1.2/9000' 2>/dev/null
-check "w1 refuses connections" "$([ $? != 0 ] && echo 0 || echo 1)" "it still accepts"
+check "w1 refuses connections" "$(up "$front" 10.200.1.2 9000 && echo 1 || echo 0)" "it still accepts"
 a2=$(accepted "$w2")
 burst 40
 limit=$((disable_time + 1))
