@@ -18,11 +18,11 @@ PREFIX  ?= /usr/local
 CC      ?= cc
 PKGS    := fcgi hiredis json-c
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wwrite-strings -Werror
-BASE_CFLAGS := $(WARN) -O2 -g -D_DEFAULT_SOURCE -Iinclude -Ibuild/gen -MMD -MP
+B       := build
+BASE_CFLAGS := $(WARN) -O2 -g -D_DEFAULT_SOURCE -Iinclude -I$(B)/gen -MMD -MP
 override CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
 LIBS    = $(shell pkg-config --libs json-c hiredis 2>/dev/null || echo -ljson-c -lhiredis) -lm
 
-B       := build
 LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.c \
            src/readings.c src/config.c src/price.c src/http.c src/token.c src/store.c \
            src/store_mem.c src/store_redis.c src/app.c

@@ -194,7 +194,7 @@ static int redis_readings_put(struct joi_store *s, const char *meter,
     char key[JOI_METER_MAX + 16], bkey[JOI_METER_MAX + 16], lkey[JOI_METER_MAX + 16];
     char w[16], l[16];
     meter_key(key, sizeof key, meter, "r");
-    meter_key(bkey, sizeof bkey, meter, "b");
+    meter_key(bkey, sizeof bkey, meter, "e");
     meter_key(lkey, sizeof lkey, meter, "l");
     snprintf(w, sizeof w, "%d", JOI_BUCKET_SECONDS);
     snprintf(l, sizeof l, "%d", JOI_LONG_INTERVAL);
@@ -340,13 +340,49 @@ static int64_t reply_int(const redisReply *e)
                                            : 0;
 }
 
+/* A little-endian IEEE double. */
+static double le_double(const unsigned char *p)
+{
+    uint64_t bits = 0;
+    for (int i = 7; i >= 0; i--)
+        bits = bits << 8 | p[i];
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
+/* The bucket hash: each field a day of JOI_BUCKETS_PER_FIELD buckets, its value
+ * that many little-endian doubles.  Buckets without energy are left out. */
+static int parse_bucket_days(const redisReply *rep, struct joi_summary *out,
+                             struct joi_error *err)
+{
+    size_t ndays = rep->elements / 2;
+    out->buckets = joi_xmalloc((ndays * JOI_BUCKETS_PER_FIELD + 1) * sizeof *out->buckets);
+    out->nbuckets = 0;
+    for (size_t i = 0; i < ndays; i++) {
+        const redisReply *f = rep->element[2 * i], *v = rep->element[2 * i + 1];
+        if (v->type != REDIS_REPLY_STRING || v->len != 8 * JOI_BUCKETS_PER_FIELD)
+            return joi_error_set(err, 500, "the store holds malformed energy buckets");
+        int64_t day = reply_int(f);
+        for (int k = 0; k < JOI_BUCKETS_PER_FIELD; k++) {
+            double kwh = le_double((const unsigned char *)v->str + 8 * k);
+            if (kwh == 0)
+                continue;
+            out->buckets[out->nbuckets].index = day * JOI_BUCKETS_PER_FIELD + k;
+            out->buckets[out->nbuckets].kwh = kwh;
+            out->nbuckets++;
+        }
+    }
+    return 0;
+}
+
 static int redis_summary_get(struct joi_store *s, const char *meter, struct joi_summary *out,
                              struct joi_error *err)
 {
     struct redis_store *r = (struct redis_store *)s;
     char key[JOI_METER_MAX + 16], bkey[JOI_METER_MAX + 16], lkey[JOI_METER_MAX + 16];
     meter_key(key, sizeof key, meter, "r");
-    meter_key(bkey, sizeof bkey, meter, "b");
+    meter_key(bkey, sizeof bkey, meter, "e");
     meter_key(lkey, sizeof lkey, meter, "l");
     joi_summary_init(out);
     const char *c0[] = {"ZCARD", key};
@@ -370,12 +406,9 @@ static int redis_summary_get(struct joi_store *s, const char *meter, struct joi_
         }
         out->first = reply_int(reps[1]->element[1]);
         out->last = reply_int(reps[2]->element[1]);
-        out->nbuckets = reps[3]->elements / 2;
-        out->buckets = joi_xmalloc((out->nbuckets + 1) * sizeof *out->buckets);
-        for (size_t i = 0; i < out->nbuckets; i++) {
-            out->buckets[i].index = reply_int(reps[3]->element[2 * i]);
-            const redisReply *v = reps[3]->element[2 * i + 1];
-            out->buckets[i].kwh = v->type == REDIS_REPLY_STRING ? strtod(v->str, NULL) : 0;
+        if (parse_bucket_days(reps[3], out, err) != 0) {
+            rc = -1;
+            goto out;
         }
         out->nlongs = reps[4]->elements;
         out->longs = joi_xmalloc((out->nlongs + 1) * sizeof *out->longs);

@@ -70,6 +70,7 @@ int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, s
  * intervals on their own so that they can still be left out as gaps. */
 #define JOI_BUCKET_SECONDS 1800
 #define JOI_LONG_INTERVAL 1800
+#define JOI_BUCKETS_PER_FIELD (86400 / JOI_BUCKET_SECONDS) /* a UTC day of buckets per field */
 
 struct joi_bucket_energy {
     int64_t index; /* the bucket [index * JOI_BUCKET_SECONDS, (index + 1) * ...) */
