@@ -56,9 +56,26 @@ for i = 1, n do
 end
 local first, last = bt[1], bt[n]
 
--- What is stored in the batch's span, and the neighbours just outside it.
-local ex = redis.call('ZRANGEBYSCORE', R, first, last, 'WITHSCORES')
-local pt, pp = before(first)
+-- What is stored in the batch's span, and the neighbours just outside it.  One
+-- call gets the span and the reading before it when the span holds at most n
+-- stored readings (always so for new readings); otherwise two.
+local ex, pt, pp = {}, nil, nil
+local down = redis.call('ZREVRANGEBYSCORE', R, last, '-inf', 'WITHSCORES', 'LIMIT', 0, n + 1)
+local lowest = #down > 0 and tonumber(down[#down]) or nil
+if #down < 2 * (n + 1) or lowest < first then
+    for e = #down - 1, 1, -2 do
+        local t = tonumber(down[e + 1])
+        if t < first then
+            pt, pp = t, kw(down[e])
+        else
+            ex[#ex + 1] = down[e]
+            ex[#ex + 1] = down[e + 1]
+        end
+    end
+else
+    ex = redis.call('ZRANGEBYSCORE', R, first, last, 'WITHSCORES')
+    pt, pp = before(first)
+end
 local nt, np = after(last, false)
 
 -- The old and the new sequence over [pt, nt], as parallel arrays.
@@ -112,8 +129,14 @@ for i = 1, n do
 end
 call_chunked('ZADD', R, add)
 
--- Long intervals over [pt, nt] are rewritten from the new sequence.
-redis.call('ZREMRANGEBYSCORE', LG, pt or first, '(' .. (nt or (last + 1)))
+-- Long intervals over [pt, nt] are rewritten from the new sequence (the old
+-- ones are removed only if the old sequence had any).
+for k = 2, #ot do
+    if ot[k] - ot[k - 1] > L then
+        redis.call('ZREMRANGEBYSCORE', LG, pt or first, '(' .. (nt or (last + 1)))
+        break
+    end
+end
 local longs = {}
 for k = 2, #nts do
     if nts[k] - nts[k - 1] > L then
@@ -134,44 +157,63 @@ local function piece(t1, p1, t2, p2, lo, hi)
     return (pa + pb) / 2 * (b - a) / 3600
 end
 
--- Recomputed buckets are written back a day string at a time.
-local days = {}
-for k in pairs(dirty) do
-    local lo, hi = k * W, (k + 1) * W
-    local ts, ps = {}, {}
-    local t0, p0 = before(lo)
-    if t0 then ts[#ts + 1] = t0; ps[#ps + 1] = p0 end
-    local inside = redis.call('ZRANGEBYSCORE', R, lo, '(' .. hi, 'WITHSCORES')
-    for i = 1, #inside, 2 do
-        ts[#ts + 1] = tonumber(inside[i + 1])
-        ps[#ps + 1] = kw(inside[i])
-    end
-    local t9, p9 = after(hi, true)
-    if t9 then ts[#ts + 1] = t9; ps[#ps + 1] = p9 end
+-- The energy of bucket [lo, hi) from a complete run of readings ts/ps (every
+-- stored reading from ts[first] to ts[last]).
+local function bucket_energy(ts, ps, first, last, lo, hi)
     local e = 0
-    for i = 2, #ts do
+    for i = first + 1, last do
         if ts[i] - ts[i - 1] <= L and ts[i] > lo and ts[i - 1] < hi then
             e = e + piece(ts[i - 1], ps[i - 1], ts[i], ps[i], lo, hi)
         end
+        if ts[i - 1] >= hi then break end
+    end
+    return e
+end
+
+-- The index of the last element of ts below x (1 when there is none).
+local function last_below(ts, x)
+    local a, b = 1, #ts
+    while a < b do
+        local m = math.floor((a + b + 1) / 2)
+        if ts[m] < x then a = m else b = m - 1 end
+    end
+    return a
+end
+
+-- Each dirty bucket is recomputed: from the new sequence when it holds every
+-- reading the bucket needs (the usual case), else from the store.
+local days = {}
+for k in pairs(dirty) do
+    local lo, hi = k * W, (k + 1) * W
+    local e
+    if (pt == nil or nts[1] < lo) and (nt == nil or nts[#nts] >= hi) then
+        e = bucket_energy(nts, nps, last_below(nts, lo), #nts, lo, hi)
+    else
+        local ts, ps = {}, {}
+        local t0, p0 = before(lo)
+        if t0 then ts[#ts + 1] = t0; ps[#ps + 1] = p0 end
+        local inside = redis.call('ZRANGEBYSCORE', R, lo, '(' .. hi, 'WITHSCORES')
+        for i = 1, #inside, 2 do
+            ts[#ts + 1] = tonumber(inside[i + 1])
+            ps[#ps + 1] = kw(inside[i])
+        end
+        local t9, p9 = after(hi, true)
+        if t9 then ts[#ts + 1] = t9; ps[#ps + 1] = p9 end
+        e = bucket_energy(ts, ps, 1, #ts, lo, hi)
     end
     local d = math.floor(k / PER_DAY)
     days[d] = days[d] or {}
-    days[d][k - d * PER_DAY] = e
+    days[d][#days[d] + 1] = k - d * PER_DAY
+    days[d][-(k - d * PER_DAY) - 1] = e
 end
+-- Written back a day string at a time, splicing only the slots that changed.
 for d, slots in pairs(days) do
-    local old = redis.call('HGET', B, d)
-    if not old then old = string.rep('\0', 8 * PER_DAY) end
-    local parts, any = {}, false
-    for i = 0, PER_DAY - 1 do
-        local v = slots[i]
-        if v == nil then v = struct.unpack('<d', old, 8 * i + 1) end
-        if v ~= 0 then any = true end
-        parts[i + 1] = struct.pack('<d', v)
+    local s = redis.call('HGET', B, d)
+    if not s then s = string.rep('\0', 8 * PER_DAY) end
+    table.sort(slots)
+    for _, i in ipairs(slots) do
+        s = string.sub(s, 1, 8 * i) .. struct.pack('<d', slots[-i - 1]) .. string.sub(s, 8 * i + 9)
     end
-    if any then
-        redis.call('HSET', B, d, table.concat(parts))
-    else
-        redis.call('HDEL', B, d)
-    end
+    redis.call('HSET', B, d, s)
 end
 return n
