@@ -88,13 +88,17 @@ static void respond_json(struct joi_response *resp, struct json_object *o)
     json_object_put(o);
 }
 
+/* Keys of objects this module builds: literals, each added once to a new object,
+ * so json-c need neither copy them nor look for an earlier one. */
+#define NEW_KEY (JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY)
+
 static struct json_object *readings_json(const struct joi_reading *r, size_t n)
 {
     struct json_object *arr = json_object_new_array_ext((int)n);
     for (size_t i = 0; i < n; i++) {
         struct json_object *o = json_object_new_object();
-        json_object_object_add(o, "time", json_object_new_int64(r[i].time));
-        json_object_object_add(o, "reading", joi_json_number(r[i].kw));
+        json_object_object_add_ex(o, "time", json_object_new_int64(r[i].time), NEW_KEY);
+        json_object_object_add_ex(o, "reading", joi_json_number(r[i].kw), NEW_KEY);
         json_object_array_add(arr, o);
     }
     return arr;

@@ -17,6 +17,31 @@
 
 #include "joi/num.h"
 
+/* Numbers with at most 9 decimals and 15 significant digits (most readings and
+ * many costs) without printf: the smallest k for which M = round(|v| * 10^k)
+ * divided by 10^k is v again.  That division is correctly rounded, as strtod
+ * is, so the text reads back as v; and for 15 digits or fewer only one text of
+ * that length can.  Returns the length, or 0 when v is not such a number. */
+static size_t format_fixed(double v, char *out)
+{
+    static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    double a = fabs(v);
+    if (!(a >= 1e-4 && a < 1e15))
+        return 0;
+    for (int k = 1; k <= 9; k++) {
+        double m = nearbyint(a * p10[k]);
+        if (m >= 1e15)
+            return 0;
+        if (m / p10[k] != a)
+            continue;
+        unsigned long long whole = (unsigned long long)m / (unsigned long long)p10[k];
+        unsigned long long frac = (unsigned long long)m % (unsigned long long)p10[k];
+        int n = snprintf(out, JOI_NUM_MAX, "%s%llu.%0*llu", v < 0 ? "-" : "", whole, k, frac);
+        return (size_t)n;
+    }
+    return 0;
+}
+
 size_t joi_num_format(double v, char *out)
 {
     if (v == 0) {
@@ -26,6 +51,9 @@ size_t joi_num_format(double v, char *out)
     }
     if (v == floor(v) && fabs(v) < 9007199254740992.0)
         return (size_t)snprintf(out, JOI_NUM_MAX, "%.0f", v);
+    size_t fixed = format_fixed(v, out);
+    if (fixed > 0)
+        return fixed;
     int n = 0;
     /* Subnormal numbers carry fewer digits: search from one digit up. */
     for (int prec = fabs(v) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
