@@ -153,6 +153,89 @@ static void test_short_max_gap_falls_back(void)
     joi_config_free(c);
 }
 
+/* Usage buckets share joi_integrate(): they add up to the total energy, on random
+ * histories, for every period, with and without gaps. */
+static void test_usage_buckets_add_up(void)
+{
+    static const enum joi_period periods[] = {JOI_HOUR, JOI_DAY, JOI_WEEK, JOI_MONTH};
+    unsigned seed = 9;
+    struct joi_readings r;
+    joi_readings_init(&r);
+    int64_t t = 1774000000;
+    for (int i = 0; i < 2000; i++) {
+        unsigned x = lcg(&seed);
+        t += x % 40 == 0 ? 7200 + x % 90000 : 60 + x % 3000;
+        joi_readings_push(&r, t, (double)(lcg(&seed) % 3000) / 1000.0);
+    }
+    for (int gap = 0; gap < 2; gap++) {
+        int64_t max_gap = gap ? 7200 : 0;
+        struct joi_usage u;
+        double one = 0;
+        joi_integrate(r.items, r.n, max_gap, NULL, &one, &u);
+        for (size_t p = 0; p < 4; p++) {
+            struct joi_bucket *b;
+            size_t nb;
+            CU_ASSERT_EQUAL_FATAL(
+                joi_usage_buckets(r.items, r.n, max_gap, "Europe/London", periods[p], &b, &nb), 0);
+            double sum = 0;
+            int ordered = 1;
+            for (size_t i = 0; i < nb; i++) {
+                sum += b[i].kwh;
+                ordered &= b[i].start < b[i].end && (i == 0 || b[i - 1].end <= b[i].start);
+            }
+            CU_ASSERT(ordered);
+            CU_ASSERT(nb > 0);
+            CU_ASSERT_DOUBLE_EQUAL(sum, u.kwh, 1e-9 * u.kwh);
+            free(b);
+        }
+    }
+    joi_readings_free(&r);
+}
+
+/* 1 kW from Saturday 2026-03-28 00:00 to Monday 00:00 London time, hourly: the
+ * Sunday the clocks go forward has 23 hours. */
+static void test_usage_days_across_clock_change(void)
+{
+    struct joi_readings r;
+    joi_readings_init(&r);
+    for (int64_t t = 1774656000; t <= 1774825200; t += 3600)
+        joi_readings_push(&r, t, 1);
+    struct joi_bucket *b;
+    size_t nb;
+    CU_ASSERT_EQUAL_FATAL(joi_usage_buckets(r.items, r.n, 0, "Europe/London", JOI_DAY, &b, &nb), 0);
+    CU_ASSERT_EQUAL_FATAL(nb, 2);
+    CU_ASSERT_EQUAL(b[0].start, 1774656000);
+    CU_ASSERT_EQUAL(b[0].end, 1774742400);
+    CU_ASSERT_DOUBLE_EQUAL(b[0].kwh, 24, 1e-12);
+    CU_ASSERT_EQUAL(b[1].start, 1774742400);
+    CU_ASSERT_EQUAL(b[1].end, 1774825200);
+    CU_ASSERT_DOUBLE_EQUAL(b[1].kwh, 23, 1e-12);
+    free(b);
+    /* Weeks start on Monday 2026-03-23 00:00 GMT. */
+    CU_ASSERT_EQUAL_FATAL(joi_usage_buckets(r.items, r.n, 0, "Europe/London", JOI_WEEK, &b, &nb),
+                          0);
+    CU_ASSERT_EQUAL_FATAL(nb, 1);
+    CU_ASSERT_EQUAL(b[0].start, 1774224000);
+    CU_ASSERT_EQUAL(b[0].end, 1774825200);
+    free(b);
+    joi_readings_free(&r);
+}
+
+/* A bucket that only a gap crosses is not listed. */
+static void test_usage_skips_gaps(void)
+{
+    struct joi_reading r[] = {{0, 1}, {3600, 1}, {3 * 86400, 1}, {3 * 86400 + 3600, 1}};
+    struct joi_bucket *b;
+    size_t nb;
+    CU_ASSERT_EQUAL_FATAL(joi_usage_buckets(r, 4, 7200, "UTC", JOI_DAY, &b, &nb), 0);
+    CU_ASSERT_EQUAL_FATAL(nb, 2);
+    CU_ASSERT_EQUAL(b[0].start, 0);
+    CU_ASSERT_DOUBLE_EQUAL(b[0].kwh, 1, 1e-12);
+    CU_ASSERT_EQUAL(b[1].start, 3 * 86400);
+    CU_ASSERT_DOUBLE_EQUAL(b[1].kwh, 1, 1e-12);
+    free(b);
+}
+
 void add_summary_suite(void)
 {
     static const struct test_case tests[] = {
@@ -161,6 +244,9 @@ void add_summary_suite(void)
         {"aligned windows: summary equals exact", test_aligned_windows},
         {"windows inside buckets: exact buckets", test_windows_inside_buckets},
         {"maxGapSeconds under 30 minutes falls back", test_short_max_gap_falls_back},
+        {"usage buckets add up to the total", test_usage_buckets_add_up},
+        {"usage days across a clock change", test_usage_days_across_clock_change},
+        {"usage skips buckets only a gap crosses", test_usage_skips_gaps},
         {NULL, NULL},
     };
     test_add_suite("summary", tests);
