@@ -77,14 +77,14 @@ check "neither shard holds all" \
 both=$(comm -12 "$work/meters-0" "$work/meters-1" | wc -l)
 check "no meter has keys on both shards" "$both" "$(comm -12 "$work/meters-0" "$work/meters-1" | head -3)"
 check "every meter is on a shard" "$(ok_if [ $((n0 + n1)) = "$meters" ])" "$((n0 + n1)) found"
-# Each stored meter has its readings (:r) and its energy buckets (:b) together.
+# Each stored meter has its readings (:r) and its energy buckets (:e) together.
 split=0
 for s in 0 1; do
     while read -r m; do
-        grep -qxF "$m:r" "$work/keys-$s" && grep -qxF "$m:b" "$work/keys-$s" || split=$((split + 1))
+        grep -qxF "$m:r" "$work/keys-$s" && grep -qxF "$m:e" "$work/keys-$s" || split=$((split + 1))
     done <"$work/meters-$s"
 done
-check "each meter's :r and :b keys are on its shard" "$split" "$split meters lack one"
+check "each meter's :r and :e keys are on its shard" "$split" "$split meters lack one"
 c0=$(grep -c '^joi:{config}:' "$work/keys-0")
 c1=$(grep -c '^joi:{config}:' "$work/keys-1")
 check "the two {config} keys are together on one shard" \
