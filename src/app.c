@@ -263,6 +263,23 @@ static int no_readings(const char *meter, int ranged, struct joi_error *err)
     return joi_error_set(err, 404, "meter %s has no readings", meter);
 }
 
+/* Appends the meter's readings in [from, to] (the latest `limit` when limit > 0;
+ * none when fetch is 0) to r.  An empty range is fine, a meter without any
+ * reading is a 404. */
+static int read_range(struct ctx *c, int fetch, int64_t from, int64_t to, size_t limit,
+                      struct joi_readings *r, struct joi_error *err)
+{
+    struct joi_store *s = c->app->store;
+    if (fetch && s->ops->readings_get(s, c->meter, from, to, limit, r, err) != 0)
+        return -1;
+    if (r->n > 0)
+        return 0;
+    long long count = 0;
+    if (s->ops->readings_count(s, c->meter, &count, err) != 0)
+        return -1;
+    return count == 0 ? no_readings(c->meter, 0, err) : 0;
+}
+
 static int handle_read(struct ctx *c, struct joi_error *err)
 {
     int64_t from, to;
@@ -271,24 +288,13 @@ static int handle_read(struct ctx *c, struct joi_error *err)
     if (param_range(&c->params, &from, &to, &ranged, err) != 0 ||
         param_count(&c->params, "limit", &limit, err) < 0)
         return -1;
-    struct joi_store *s = c->app->store;
     struct joi_readings r;
     joi_readings_init(&r);
     int rc = -1;
-    if (limit == 0 && joi_query_get(&c->params.q, "limit", NULL) != NULL) {
-        /* limit=0 asks for nothing; the meter must still exist */
-    } else if (s->ops->readings_get(s, c->meter, from, to, limit, &r, err) != 0) {
+    /* limit=0 asks for nothing; the meter must still exist */
+    int fetch = !(limit == 0 && joi_query_get(&c->params.q, "limit", NULL) != NULL);
+    if (read_range(c, fetch, from, to, limit, &r, err) != 0)
         goto out;
-    }
-    if (r.n == 0) {
-        long long count = 0;
-        if (s->ops->readings_count(s, c->meter, &count, err) != 0)
-            goto out;
-        if (count == 0) {
-            no_readings(c->meter, 0, err);
-            goto out;
-        }
-    }
     respond_json(c->resp, readings_json(r.items, r.n));
     rc = 0;
 out:
@@ -558,23 +564,13 @@ static int handle_usage(struct ctx *c, struct joi_error *err)
     const struct joi_config *cfg = current_config(c->app, err);
     if (cfg == NULL)
         return -1;
-    struct joi_store *s = c->app->store;
     struct joi_readings r;
     joi_readings_init(&r);
     struct joi_bucket *b = NULL;
     size_t nb = 0;
     int rc = -1;
-    if (s->ops->readings_get(s, c->meter, from, to, 0, &r, err) != 0)
+    if (read_range(c, 1, from, to, 0, &r, err) != 0)
         goto out;
-    if (r.n == 0) {
-        long long count = 0;
-        if (s->ops->readings_count(s, c->meter, &count, err) != 0)
-            goto out;
-        if (count == 0) {
-            no_readings(c->meter, 0, err);
-            goto out;
-        }
-    }
     joi_readings_sort_unique(&r);
     if (r.n >= 2 && too_long(r.items[r.n - 1].time - r.items[0].time, err))
         goto out;

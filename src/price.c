@@ -212,6 +212,17 @@ void joi_integrate(const struct joi_reading *r, size_t n, int64_t max_gap,
     }
 }
 
+/* The multiplier schedule of a plan over [t0, t1], in the plan's zone.  Returns 0,
+ * or -1 (with nothing left to free) when the zone cannot be used. */
+static int plan_schedule(const struct joi_config *c, const struct joi_plan *plan, int64_t t0,
+                         int64_t t1, struct joi_schedule *s)
+{
+    if (joi_schedule_tariff(plan->rules, plan->nrules, joi_config_plan_tz(c, plan), t0, t1, s) == 0)
+        return 0;
+    joi_schedule_free(s);
+    return -1;
+}
+
 static int cmp_cost(const void *a, const void *b)
 {
     const struct joi_cost *x = a, *y = b;
@@ -229,11 +240,8 @@ int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, s
     for (size_t p = 0; p < c->nplans; p++) {
         const struct joi_plan *plan = &c->plans[p];
         struct joi_schedule s;
-        if (joi_schedule_tariff(plan->rules, plan->nrules, joi_config_plan_tz(c, plan), t0, t1,
-                                &s) != 0) {
-            joi_schedule_free(&s);
+        if (plan_schedule(c, plan, t0, t1, &s) != 0)
             return -1;
-        }
         double *kwh = joi_xcalloc(s.nbounds + 1, sizeof *kwh);
         joi_integrate(r, n, c->max_gap, &s, kwh, NULL);
         double cost = 0;
@@ -464,9 +472,7 @@ int joi_summary_split_buckets(const struct joi_config *c, const struct joi_summa
     for (size_t p = 0; p < c->nplans; p++) {
         const struct joi_plan *plan = &c->plans[p];
         struct joi_schedule s;
-        if (joi_schedule_tariff(plan->rules, plan->nrules, joi_config_plan_tz(c, plan), sm->first,
-                                sm->last, &s) != 0) {
-            joi_schedule_free(&s);
+        if (plan_schedule(c, plan, sm->first, sm->last, &s) != 0) {
             free(*out);
             *out = NULL;
             *n = 0;
@@ -557,11 +563,8 @@ int joi_price_compare_summary(const struct joi_config *c, const struct joi_summa
     for (size_t p = 0; p < c->nplans; p++) {
         const struct joi_plan *plan = &c->plans[p];
         struct joi_schedule s;
-        if (joi_schedule_tariff(plan->rules, plan->nrules, joi_config_plan_tz(c, plan), t0, t1,
-                                &s) != 0) {
-            joi_schedule_free(&s);
+        if (plan_schedule(c, plan, t0, t1, &s) != 0)
             return -1;
-        }
         double cost = 0;
         size_t seg = 0, inner = 0;
         for (size_t i = 0; i < sm->nbuckets; i++) {

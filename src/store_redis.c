@@ -77,8 +77,8 @@ static int ensure_connected(struct redis_store *r, struct joi_error *err)
  * its AOF after a restart, a busy script), 500 for anything else. */
 static int error_reply_status(const char *msg)
 {
-    static const char *const unavailable[] = {"ERR Connection", "ERR Server", "LOADING",
-                                              "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"};
+    static const char *const unavailable[] = {"ERR Connection", "ERR Server", "LOADING",    "BUSY",
+                                              "MASTERDOWN",     "TRYAGAIN",   "CLUSTERDOWN"};
     for (size_t i = 0; i < sizeof unavailable / sizeof unavailable[0]; i++)
         if (strncmp(msg, unavailable[i], strlen(unavailable[i])) == 0)
             return 503;
@@ -89,8 +89,8 @@ static int error_reply(const char *what, const char *msg, struct joi_error *err)
 {
     log_failure(what, msg);
     int status = error_reply_status(msg);
-    return joi_error_set(err, status,
-                         status == 503 ? "the store is unavailable" : "the store refused a command");
+    return joi_error_set(
+        err, status, status == 503 ? "the store is unavailable" : "the store refused a command");
 }
 
 /* 1 when a command failed because the server closed a connection that had been
@@ -353,8 +353,7 @@ static double le_double(const unsigned char *p)
 
 /* The bucket hash: each field a day of JOI_BUCKETS_PER_FIELD buckets, its value
  * that many little-endian doubles.  Buckets without energy are left out. */
-static int parse_bucket_days(const redisReply *rep, struct joi_summary *out,
-                             struct joi_error *err)
+static int parse_bucket_days(const redisReply *rep, struct joi_summary *out, struct joi_error *err)
 {
     size_t ndays = rep->elements / 2;
     out->buckets = joi_xmalloc((ndays * JOI_BUCKETS_PER_FIELD + 1) * sizeof *out->buckets);
