@@ -88,22 +88,6 @@ static void respond_json(struct joi_response *resp, struct json_object *o)
     json_object_put(o);
 }
 
-/* Keys of objects this module builds: literals, each added once to a new object,
- * so json-c need neither copy them nor look for an earlier one. */
-#define NEW_KEY (JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY)
-
-static struct json_object *readings_json(const struct joi_reading *r, size_t n)
-{
-    struct json_object *arr = json_object_new_array_ext((int)n);
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *o = json_object_new_object();
-        json_object_object_add_ex(o, "time", json_object_new_int64(r[i].time), NEW_KEY);
-        json_object_object_add_ex(o, "reading", joi_json_number(r[i].kw), NEW_KEY);
-        json_object_array_add(arr, o);
-    }
-    return arr;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Query parameters                                                          */
 /* ------------------------------------------------------------------------ */
@@ -248,7 +232,7 @@ static int handle_store(struct ctx *c, struct joi_error *err)
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "smartMeterId", json_object_new_string(batch.meter));
     json_object_object_add(o, "electricityReadings",
-                           readings_json(batch.readings.items, batch.readings.n));
+                           joi_json_readings(batch.readings.items, batch.readings.n));
     respond_json(c->resp, o);
     rc = 0;
 out:
@@ -295,7 +279,7 @@ static int handle_read(struct ctx *c, struct joi_error *err)
     int fetch = !(limit == 0 && joi_query_get(&c->params.q, "limit", NULL) != NULL);
     if (read_range(c, fetch, from, to, limit, &r, err) != 0)
         goto out;
-    respond_json(c->resp, readings_json(r.items, r.n));
+    respond_json(c->resp, joi_json_readings(r.items, r.n));
     rc = 0;
 out:
     joi_readings_free(&r);

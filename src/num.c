@@ -14,8 +14,60 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "joi/num.h"
+
+size_t joi_num_int(long long v, char *out)
+{
+    char tmp[24];
+    size_t n = 0, len = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    return len;
+}
+
+int joi_num_parse(const char *s, size_t len, double *out)
+{
+    static const double p10[] = {1,   1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    /* Digits, an optional point and digits: M / 10^k, both exact in a double, and
+     * the division rounds correctly, as strtod does. */
+    unsigned long long m = 0;
+    int digits = 0, decimals = -1;
+    size_t i = 0;
+    for (; i < len; i++) {
+        if (s[i] >= '0' && s[i] <= '9') {
+            m = m * 10 + (unsigned long long)(s[i] - '0');
+            digits++;
+            if (decimals >= 0)
+                decimals++;
+        } else if (s[i] == '.' && decimals < 0) {
+            decimals = 0;
+        } else {
+            break;
+        }
+    }
+    if (i == len && digits > 0 && digits <= 15 && decimals != 0) {
+        *out = (double)m / p10[decimals < 0 ? 0 : decimals];
+        return 0;
+    }
+    char buf[64];
+    if (len == 0 || len >= sizeof buf)
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *end;
+    *out = strtod(buf, &end);
+    return end == buf + len ? 0 : -1;
+}
 
 /* Numbers with at most 9 decimals and 15 significant digits (most readings and
  * many costs) without printf: the smallest k for which M = round(|v| * 10^k)
@@ -36,8 +88,18 @@ static size_t format_fixed(double v, char *out)
             continue;
         unsigned long long whole = (unsigned long long)m / (unsigned long long)p10[k];
         unsigned long long frac = (unsigned long long)m % (unsigned long long)p10[k];
-        int n = snprintf(out, JOI_NUM_MAX, "%s%llu.%0*llu", v < 0 ? "-" : "", whole, k, frac);
-        return (size_t)n;
+        size_t n = 0;
+        if (v < 0)
+            out[n++] = '-';
+        n += joi_num_int((long long)whole, out + n);
+        out[n++] = '.';
+        for (int d = k - 1; d >= 0; d--) {
+            out[n + (size_t)d] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        n += (size_t)k;
+        out[n] = '\0';
+        return n;
     }
     return 0;
 }

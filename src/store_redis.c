@@ -245,11 +245,15 @@ static int parse_members(redisReply *rep, struct joi_readings *out, int reverse,
         redisReply *e = rep->element[i];
         if (e->type != REDIS_REPLY_STRING)
             return joi_error_set(err, 500, "the store holds a malformed reading");
-        char *colon = memchr(e->str, ':', e->len);
-        if (colon == NULL)
+        const char *colon = memchr(e->str, ':', e->len);
+        long long t = 0;
+        double kw;
+        const char *p = e->str;
+        for (; p < colon && *p >= '0' && *p <= '9'; p++)
+            t = t * 10 + (*p - '0');
+        if (colon == NULL || p != colon || p == e->str ||
+            joi_num_parse(colon + 1, e->len - (size_t)(colon + 1 - e->str), &kw) != 0)
             return joi_error_set(err, 500, "the store holds a malformed reading");
-        long long t = strtoll(e->str, NULL, 10);
-        double kw = strtod(colon + 1, NULL);
         joi_readings_push(out, t, kw);
     }
     return 0;

@@ -17,4 +17,13 @@
  * v must be finite (the caller checks isfinite()). */
 size_t joi_num_format(double v, char *out);
 
+/* Writes the decimal form of v into out (at least 21 bytes) and returns its
+ * length; out is not NUL-terminated. */
+size_t joi_num_int(long long v, char *out);
+
+/* Reads the number text s[0..len) as strtod would (the same double), with a fast
+ * path for plain decimals of up to 15 digits.  Returns 0, or -1 when s[0..len)
+ * is not a number as a whole. */
+int joi_num_parse(const char *s, size_t len, double *out);
+
 #endif

@@ -112,11 +112,34 @@ static void test_subnormal(void)
     CU_ASSERT_STRING_EQUAL(out, "5e-324");
 }
 
+static void test_parse_like_strtod(void)
+{
+    unsigned seed = 3;
+    int mismatches = 0;
+    for (int i = 0; i < 200000; i++) {
+        seed = seed * 1103515245u + 12345u;
+        char text[JOI_NUM_MAX];
+        int k = (int)(seed % 12);
+        snprintf(text, sizeof text, "%.*f", k, (double)(seed >> 3) / (double)(seed % 1000 + 1));
+        double a = -1, b = strtod(text, NULL);
+        mismatches += joi_num_parse(text, strlen(text), &a) != 0 || memcmp(&a, &b, sizeof a) != 0;
+    }
+    CU_ASSERT_EQUAL(mismatches, 0);
+    double v;
+    CU_ASSERT_EQUAL(joi_num_parse("1e-7", 4, &v), 0);
+    CU_ASSERT_EQUAL(v, 1e-7);
+    CU_ASSERT_EQUAL(joi_num_parse("0.30000000000000004", 19, &v), 0);
+    CU_ASSERT_EQUAL(v, 0.1 + 0.2);
+    CU_ASSERT_EQUAL(joi_num_parse("12x", 3, &v), -1);
+    CU_ASSERT_EQUAL(joi_num_parse("", 0, &v), -1);
+}
+
 void add_num_suite(void)
 {
     static const struct test_case tests[] = {
         {"shortest, against a search from one digit", test_against_reference},
         {"subnormal numbers", test_subnormal},
+        {"parsing reads the same double as strtod", test_parse_like_strtod},
         {"simple decimals", test_simple_decimals},
         {"integers without exponent", test_integers_without_exponent},
         {"zero and negative zero", test_zero_and_negative_zero},
