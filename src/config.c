@@ -138,6 +138,20 @@ static int parse_rule(struct json_object *r, const char *where, struct joi_rule 
     struct json_object *v;
     if (!json_object_is_type(r, json_type_object))
         return joi_error_set(err, 400, "%s must be an object", where);
+    /* A misspelt key would silently widen the rule to every day: refuse it. */
+    static const char *const known[] = {"dayOfWeek", "days", "from", "to", "multiplier"};
+    json_object_object_foreach(r, key, val)
+    {
+        (void)val;
+        size_t k = 0;
+        while (k < sizeof known / sizeof known[0] && strcmp(key, known[k]) != 0)
+            k++;
+        if (k == sizeof known / sizeof known[0])
+            return joi_error_set(err, 400,
+                                 "%s: unknown key %.40s (a rule has dayOfWeek or days, from and "
+                                 "to, and multiplier)",
+                                 where, key);
+    }
     out->days = 0x7f;
     out->from_min = 0;
     out->length_min = 1440;

@@ -134,6 +134,9 @@ static void test_rejections(void)
     check_rejected(PLANS(PLAN("a", 1) "," PLAN("b", 2) "," PLAN("a", 3)), "duplicate plan id a",
                    NULL);
     check_rejected(PLANS(PLAN("a", -1)), "unitRate", "(a)");
+    /* A misspelt key would make the rule cover every day. */
+    check_rejected(RULES("{\"dayofweek\":\"WEDNESDAY\",\"multiplier\":10}"),
+                   "unknown key dayofweek", "peakTimeMultipliers[0]");
     check_rejected(PLANS(PLAN("a", "1")), "unitRate", NULL);
     check_rejected(PLANS("{\"id\":\"a\"}"), "unitRate", NULL);
     check_rejected(PLANS("{\"id\":\"a\",\"unitRate\":1,\"standingCharge\":-0.5}"), "standingCharge",

@@ -376,6 +376,23 @@ static void check_deep(char open, char close, size_t depth)
     free(s);
 }
 
+/* 16 levels of arrays are a JSON document the parser takes (then not a batch: an
+ * object is expected); 17 are "nested" too deep. */
+static void test_depth_limit(void)
+{
+    char s[64];
+    struct joi_batch b;
+    struct joi_error err;
+    memset(s, '[', 16);
+    memset(s + 16, ']', 16);
+    joi_error_clear(&err);
+    CU_ASSERT_EQUAL(parse(s, 32, &b, &err), -1);
+    CU_ASSERT_EQUAL(err.status, 400);
+    CU_ASSERT_PTR_NULL(strstr(err.detail, "nested"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.detail, "must be a JSON object"));
+    check_deep('[', ']', 17);
+}
+
 static void test_deep_nesting(void)
 {
     check_deep('[', ']', 100000);
@@ -483,6 +500,7 @@ void add_readings_suite(void)
         {"NUL byte in the buffer", test_nul_byte_in_buffer},
         {"reads len bytes only", test_not_nul_terminated},
         {"deep nesting", test_deep_nesting},
+        {"depth limit is 16 levels", test_depth_limit},
         {"sort unique: last of equal times wins", test_sort_unique_last_wins},
         {"sort unique: many", test_sort_unique_many},
         {"sort unique: sorted and small", test_sort_unique_sorted_and_small},
