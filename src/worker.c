@@ -62,21 +62,26 @@ static int read_body(FCGX_Stream *in, struct joi_buf *body, size_t n)
     return 0;
 }
 
-static void write_response(FCGX_Request *rq, const struct joi_response *resp, int head)
+/* The headers are put together in one buffer and written with the body in two
+ * calls (libfcgi's own printf is slow). */
+static void write_response(FCGX_Request *rq, const struct joi_response *resp, int head,
+                           struct joi_buf *hdr)
 {
-    FCGX_FPrintF(rq->out, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n",
-                 resp->status, joi_status_title(resp->status), resp->content_type,
-                 (unsigned long)resp->body.len);
+    joi_buf_reset(hdr);
+    joi_buf_printf(hdr, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n",
+                   resp->status, joi_status_title(resp->status), resp->content_type,
+                   (unsigned long)resp->body.len);
     if (resp->allow[0])
-        FCGX_FPrintF(rq->out, "Allow: %s\r\n", resp->allow);
+        joi_buf_printf(hdr, "Allow: %s\r\n", resp->allow);
     if (resp->status == 401) /* RFC 9110: a 401 names the scheme it wants */
-        FCGX_PutS("WWW-Authenticate: Bearer\r\n", rq->out);
-    FCGX_PutS("Cache-Control: no-store\r\n\r\n", rq->out);
+        joi_buf_puts(hdr, "WWW-Authenticate: Bearer\r\n");
+    joi_buf_puts(hdr, "Cache-Control: no-store\r\n\r\n");
+    FCGX_PutStr(hdr->data, (int)hdr->len, rq->out);
     if (!head && resp->body.len)
         FCGX_PutStr(resp->body.data, (int)resp->body.len, rq->out);
 }
 
-static void serve(FCGX_Request *rq, struct joi_app *app, struct joi_buf *body)
+static void serve(FCGX_Request *rq, struct joi_app *app, struct joi_buf *body, struct joi_buf *hdr)
 {
     struct joi_request req = {0};
     req.method = FCGX_GetParam("REQUEST_METHOD", rq->envp);
@@ -109,7 +114,7 @@ static void serve(FCGX_Request *rq, struct joi_app *app, struct joi_buf *body)
                 req.method ? req.method : "-", req.uri ? req.uri : "-", resp.status,
                 (int)(resp.body.len > 300 ? 300 : resp.body.len),
                 resp.body.data ? resp.body.data : "");
-    write_response(rq, &resp, req.method && strcmp(req.method, "HEAD") == 0);
+    write_response(rq, &resp, req.method && strcmp(req.method, "HEAD") == 0, hdr);
     joi_response_free(&resp);
     if (body->cap > 4 * JOI_BODY_MAX) /* do not keep an unusually large buffer */
         joi_buf_free(body);
@@ -159,17 +164,19 @@ int main(int argc, char **argv)
     FCGX_InitRequest(&rq, sock, 0);
     struct joi_app app;
     joi_app_init(&app, store);
-    struct joi_buf body;
+    struct joi_buf body, hdr;
     joi_buf_init(&body);
+    joi_buf_init(&hdr);
     while (!stop_requested) {
         if (FCGX_Accept_r(&rq) < 0)
             break;
         in_request = 1;
-        serve(&rq, &app, &body);
+        serve(&rq, &app, &body, &hdr);
         FCGX_Finish_r(&rq);
         in_request = 0;
     }
     joi_buf_free(&body);
+    joi_buf_free(&hdr);
     joi_app_free(&app);
     joi_store_free(store);
     return 0;
