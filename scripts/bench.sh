@@ -50,17 +50,8 @@ if [ ! -x "$build/joi-worker" ] || [ ! -x "$build/joi-admin" ]; then
     die "no build in $build (make all)"
 fi
 
-free_port() {
-    local p
-    for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
+# shellcheck source=scripts/free-port.sh
+. "$here/scripts/free-port.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/joi-bench.XXXXXX")
 port=$(free_port) || die "no free port"

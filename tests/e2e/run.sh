@@ -21,17 +21,8 @@ sharded=${JOI_E2E_SHARDED:-0}
 # The stack is always a fresh one of its own, never a store named by the caller.
 unset REDIS JOI_REDIS
 
-free_port() {
-    local p
-    for _ in $(seq 100); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
+# shellcheck source=scripts/free-port.sh
+. "$here/scripts/free-port.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/joi-e2e.XXXXXX")
 export VAR=$tmp/var BIND=127.0.0.1 WORKERS=${WORKERS:-4} JOI_BUILD=$build
