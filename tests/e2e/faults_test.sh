@@ -5,20 +5,11 @@
 set -u
 url=$JOI_TEST_URL
 sock=${JOI_REDIS#unix:}
-passed=0
-failed=0
 work=$(mktemp -d "${TMPDIR:-/tmp}/joi-faults.XXXXXX")
 trap 'rm -rf "$work"; kill $(jobs -p) 2>/dev/null' EXIT
 
-check() { # name condition-result(0/1) detail
-    if [ "$2" = 0 ]; then
-        passed=$((passed + 1))
-        echo "  ok   $1"
-    else
-        failed=$((failed + 1))
-        echo "  FAIL $1: $3"
-    fi
-}
+# shellcheck source=tests/e2e/check.sh
+. "$(dirname "$0")/check.sh"
 
 now_ms() { date +%s%3N; }
 lighttpd_pid() { cat "$JOI_VAR/lighttpd.pid"; }

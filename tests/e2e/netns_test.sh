@@ -24,8 +24,6 @@ set -u
 root=${JOI_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${JOI_BUILD:-$root/build}
 disable_time=1 # as in lighttpd/two-hosts.conf
-passed=0
-failed=0
 
 tag=joi$$
 front=$tag-front
@@ -65,15 +63,8 @@ skip() {
     exit 0
 }
 
-check() { # name result(0 = ok) detail
-    if [ "$2" = 0 ]; then
-        passed=$((passed + 1))
-        echo "  ok   $1"
-    else
-        failed=$((failed + 1))
-        echo "  FAIL $1: $3"
-    fi
-}
+# shellcheck source=tests/e2e/check.sh
+. "$(dirname "$0")/check.sh"
 
 # (Processes that stay in the background are started with ip netns exec itself,
 # not through this function, so that $! is their own pid.)

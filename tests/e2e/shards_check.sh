@@ -15,20 +15,11 @@ set -u
 url=$JOI_TEST_URL
 read -r -a shard_ports <<<"$JOI_SHARD_PORTS"
 py=/usr/bin/python3
-passed=0
-failed=0
 work=$(mktemp -d "${TMPDIR:-/tmp}/joi-shards.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-check() { # name result(0 = ok) detail
-    if [ "$2" = 0 ]; then
-        passed=$((passed + 1))
-        echo "  ok   $1"
-    else
-        failed=$((failed + 1))
-        echo "  FAIL $1: $3"
-    fi
-}
+# shellcheck source=tests/e2e/check.sh
+. "$(dirname "$0")/check.sh"
 ok_if() { "$@" && echo 0 || echo 1; } # one command only
 
 meters=50
