@@ -64,11 +64,12 @@ started=0
 for _ in 1 2 3 4 5; do
     port=$(free_port) || break
     export PORT=$port
-    if "$here/scripts/joi-service" start; then
+    if "$here/scripts/joi-service" start 2>"$tmp/start.err"; then
         started=1
         break
     fi
-    grep -q "Address already in use" "$VAR/lighttpd-error.log" 2>/dev/null || break
+    cat "$tmp/start.err" >&2
+    grep -qs "Address already in use" "$tmp/start.err" "$VAR/lighttpd-error.log" || break
     : >"$VAR/lighttpd-error.log"
 done
 if [ "$started" != 1 ]; then
