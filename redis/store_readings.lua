@@ -6,26 +6,38 @@
 --          value = 86400 / W little-endian IEEE doubles (kWh), one per bucket of that day
 --          (a day of half-hours: a year is 365 fields, cheap to read in one go)
 -- KEYS[3]: long intervals, a sorted set (score = start, member = "t1:t2:p1:p2")
+-- KEYS[4]: the meter's write-token record (a string), absent for an open meter
 -- ARGV[1]: W, the bucket length in seconds; ARGV[2]: L, the longest interval that is
 --          put into buckets (longer ones go to KEYS[3], so that a reader can leave
---          them out as gaps); ARGV[3..]: time1, member1, time2, member2, ... sorted by
---          time, each time once (the caller keeps the last of a time in the request).
+--          them out as gaps); ARGV[3]: the token record the caller checked the
+--          request against ("" for none); ARGV[4..]: time1, member1, time2, member2,
+--          ... sorted by time, each time once (the caller keeps the last of a time in
+--          the request).
+--
+-- Returns the number of readings stored, or, when the meter's token record is not
+-- ARGV[3] (a token was issued or revoked since the caller looked), writes nothing
+-- and returns { record } ("" for none) for the caller to check the request against.
 --
 -- One reading per time: a stored reading at a time of the batch is replaced, so a
--- retried batch never doubles.  Each bucket a change touches is recomputed from
--- the readings themselves, never adjusted by differences, so the aggregates cannot
--- drift.  The piece of an interval in a bucket is computed exactly as the cost
+-- retried batch never doubles.  A bucket holds the pieces of its intervals summed in
+-- time order.  A batch that comes after every stored reading (a meter sending in
+-- order: the usual case) adds its intervals' pieces to their buckets, which gives the
+-- same sum; any other batch recomputes each bucket it touches from the readings
+-- themselves, so out-of-order and replaced readings never leave a bucket adjusted by
+-- differences.  The piece of an interval in a bucket is computed exactly as the cost
 -- engine computes a piece of an interval split at a boundary (power interpolated
 -- linearly).  The work is a few commands per batch plus a few per touched bucket,
 -- not per reading.
 local R, B, LG = KEYS[1], KEYS[2], KEYS[3]
 local W = tonumber(ARGV[1])
 local L = tonumber(ARGV[2])
+local record = redis.call('GET', KEYS[4]) or ''
+if record ~= ARGV[3] then return { record } end
 local CHUNK = 1000 -- arguments per command, well under Lua's unpack limit
 local PER_DAY = 86400 / W -- buckets in one field of KEYS[2]: a UTC day
 
 local function kw(member)
-    return tonumber(string.match(member, ':(.*)$'))
+    return tonumber(string.sub(member, string.find(member, ':', 1, true) + 1))
 end
 
 local function before(t) -- the reading strictly before t
@@ -41,24 +53,96 @@ local function after(t, inclusive) -- the reading after t (or at t)
     return tonumber(r[2]), kw(r[1])
 end
 
-local function call_chunked(cmd, key, args)
-    for i = 1, #args, CHUNK do
+local function call_chunked(cmd, key, args, from) -- args[from or 1], ...
+    for i = from or 1, #args, CHUNK do
         redis.call(cmd, key, unpack(args, i, math.min(i + CHUNK - 1, #args)))
     end
 end
 
+-- Energy of the part of interval (t1, p1)-(t2, p2) inside [lo, hi].
+local function piece(t1, p1, t2, p2, lo, hi)
+    local dt = t2 - t1
+    local a = math.max(t1, lo)
+    local b = math.min(t2, hi)
+    if b <= a then return 0 end
+    local pa = (a == t1) and p1 or (p1 + (p2 - p1) * (a - t1) / dt)
+    local pb = (b == t2) and p2 or (p1 + (p2 - p1) * (b - t1) / dt)
+    return (pa + pb) / 2 * (b - a) / 3600
+end
+
+-- Writes bucket energies back: order lists the bucket indices, ascending, energy maps
+-- each to its kWh.  A day string at a time, splicing only the slots that changed;
+-- days caches the strings already read (false for a day not stored yet).
+local function write_buckets(order, energy, days)
+    local i = 1
+    while i <= #order do
+        local d = math.floor(order[i] / PER_DAY)
+        local s = days[d]
+        if s == nil then s = redis.call('HGET', B, d) end
+        if not s then s = string.rep('\0', 8 * PER_DAY) end
+        local parts, at = {}, 1
+        while i <= #order and order[i] < (d + 1) * PER_DAY do
+            local slot = order[i] - d * PER_DAY
+            parts[#parts + 1] = string.sub(s, at, 8 * slot)
+            parts[#parts + 1] = struct.pack('<d', energy[order[i]])
+            at = 8 * slot + 9
+            i = i + 1
+        end
+        parts[#parts + 1] = string.sub(s, at)
+        redis.call('HSET', B, d, table.concat(parts))
+    end
+end
+
+local function long_member(t1, t2, p1, p2)
+    return string.format('%d:%d:%.17g:%.17g', t1, t2, p1, p2)
+end
+
 -- The batch, sorted and distinct.
-local n = (#ARGV - 2) / 2
+local n = (#ARGV - 3) / 2
 local bt, bm = {}, {}
 for i = 1, n do
-    bt[i] = tonumber(ARGV[2 * i + 1])
-    bm[i] = ARGV[2 * i + 2]
+    bt[i] = tonumber(ARGV[2 * i + 2])
+    bm[i] = ARGV[2 * i + 3]
 end
 local first, last = bt[1], bt[n]
 
--- What is stored in the batch's span, and the neighbours just outside it.  One
--- call gets the span and the reading before it when the span holds at most n
--- stored readings (always so for new readings); otherwise two.
+-- The batch after every stored reading: its intervals' pieces are added to their
+-- buckets, in time order (the stored sums hold the pieces of the earlier ones).
+local top = redis.call('ZREVRANGE', R, 0, 0, 'WITHSCORES')
+if #top == 0 or tonumber(top[2]) < first then
+    local ts, ps = {}, {}
+    if #top > 0 then ts[1], ps[1] = tonumber(top[2]), kw(top[1]) end
+    for i = 1, n do
+        ts[#ts + 1], ps[#ps + 1] = bt[i], kw(bm[i])
+    end
+    call_chunked('ZADD', R, ARGV, 4) -- the batch's times and members, as they came
+    local order, energy, days, longs = {}, {}, {}, {}
+    for k = 2, #ts do
+        local a, b = ts[k - 1], ts[k]
+        if b - a > L then
+            longs[#longs + 1] = a
+            longs[#longs + 1] = long_member(a, b, ps[k - 1], ps[k])
+        else
+            for x = math.floor(a / W), math.floor((b - 1) / W) do
+                local e = energy[x]
+                if e == nil then
+                    order[#order + 1] = x -- ascending: so are the intervals
+                    local d = math.floor(x / PER_DAY)
+                    if days[d] == nil then days[d] = redis.call('HGET', B, d) end
+                    e = days[d] and struct.unpack('<d', days[d], 8 * (x - d * PER_DAY) + 1) or 0
+                end
+                energy[x] = e + piece(a, ps[k - 1], b, ps[k], x * W, (x + 1) * W)
+            end
+        end
+    end
+    if #longs > 0 then call_chunked('ZADD', LG, longs) end
+    write_buckets(order, energy, days)
+    return n
+end
+
+-- Any other batch.  What is stored in the batch's span, and the neighbours just
+-- outside it.  One call gets the span and the reading before it when the span
+-- holds at most n stored readings; otherwise two.
 local ex, pt, pp = {}, nil, nil
 local down = redis.call('ZREVRANGEBYSCORE', R, last, '-inf', 'WITHSCORES', 'LIMIT', 0, n + 1)
 local lowest = #down > 0 and tonumber(down[#down]) or nil
@@ -122,12 +206,7 @@ mark(nts)
 
 -- The readings themselves.
 if #replaced > 0 then call_chunked('ZREM', R, replaced) end
-local add = {}
-for i = 1, n do
-    add[#add + 1] = bt[i]
-    add[#add + 1] = bm[i]
-end
-call_chunked('ZADD', R, add)
+call_chunked('ZADD', R, ARGV, 4)
 
 -- Long intervals over [pt, nt] are rewritten from the new sequence (the old
 -- ones are removed only if the old sequence had any).
@@ -141,21 +220,10 @@ local longs = {}
 for k = 2, #nts do
     if nts[k] - nts[k - 1] > L then
         longs[#longs + 1] = nts[k - 1]
-        longs[#longs + 1] = string.format('%d:%d:%.17g:%.17g', nts[k - 1], nts[k], nps[k - 1], nps[k])
+        longs[#longs + 1] = long_member(nts[k - 1], nts[k], nps[k - 1], nps[k])
     end
 end
 if #longs > 0 then call_chunked('ZADD', LG, longs) end
-
--- Energy of the part of interval (t1, p1)-(t2, p2) inside [lo, hi].
-local function piece(t1, p1, t2, p2, lo, hi)
-    local dt = t2 - t1
-    local a = math.max(t1, lo)
-    local b = math.min(t2, hi)
-    if b <= a then return 0 end
-    local pa = (a == t1) and p1 or (p1 + (p2 - p1) * (a - t1) / dt)
-    local pb = (b == t2) and p2 or (p1 + (p2 - p1) * (b - t1) / dt)
-    return (pa + pb) / 2 * (b - a) / 3600
-end
 
 -- The energy of bucket [lo, hi) from a complete run of readings ts/ps (every
 -- stored reading from ts[first] to ts[last]).
@@ -182,12 +250,15 @@ end
 
 -- Each dirty bucket is recomputed: from the new sequence when it holds every
 -- reading the bucket needs (the usual case), else from the store.
-local days = {}
+local order, energy = {}, {}
 for k in pairs(dirty) do
+    order[#order + 1] = k
+end
+table.sort(order)
+for _, k in ipairs(order) do
     local lo, hi = k * W, (k + 1) * W
-    local e
     if (pt == nil or nts[1] < lo) and (nt == nil or nts[#nts] >= hi) then
-        e = bucket_energy(nts, nps, last_below(nts, lo), #nts, lo, hi)
+        energy[k] = bucket_energy(nts, nps, last_below(nts, lo), #nts, lo, hi)
     else
         local ts, ps = {}, {}
         local t0, p0 = before(lo)
@@ -199,21 +270,8 @@ for k in pairs(dirty) do
         end
         local t9, p9 = after(hi, true)
         if t9 then ts[#ts + 1] = t9; ps[#ps + 1] = p9 end
-        e = bucket_energy(ts, ps, 1, #ts, lo, hi)
+        energy[k] = bucket_energy(ts, ps, 1, #ts, lo, hi)
     end
-    local d = math.floor(k / PER_DAY)
-    days[d] = days[d] or {}
-    days[d][#days[d] + 1] = k - d * PER_DAY
-    days[d][-(k - d * PER_DAY) - 1] = e
 end
--- Written back a day string at a time, splicing only the slots that changed.
-for d, slots in pairs(days) do
-    local s = redis.call('HGET', B, d)
-    if not s then s = string.rep('\0', 8 * PER_DAY) end
-    table.sort(slots)
-    for _, i in ipairs(slots) do
-        s = string.sub(s, 1, 8 * i) .. struct.pack('<d', slots[-i - 1]) .. string.sub(s, 8 * i + 9)
-    end
-    redis.call('HSET', B, d, s)
-end
+write_buckets(order, energy, {})
 return n

@@ -246,7 +246,7 @@ repro+=("memory|redis-cli -s $VAR/redis.sock info memory | grep '^used_memory:' 
 rss_loaded=$(worker_rss)
 
 # 2. Store: 10 readings per request, spread over 1000 meters.
-run_wrk store "POST /readings/store, 10 readings per request, 1000 meters" /readings/store store.lua 1000 10
+run_wrk store "POST /readings/store, 10 readings per request, 1000 meters" /readings/store store.lua 1000 10 "$threads"
 
 # 3. Read a meter with 100 readings (spread over the 100 such meters).
 run_wrk read-100 "GET /readings/read/{id}, $small_n readings ($small_meters meters)" \

@@ -125,10 +125,15 @@ static int cmd_seed_demo(struct joi_store *s)
             int64_t t = DEMO_START + (int64_t)i * DEMO_STEP;
             joi_readings_push(&r, t, demo_kw(m, t, &seed));
         }
-        int rc = s->ops->readings_put(s, meter, r.items, r.n, &err);
+        char current[JOI_TOKEN_RECORD_MAX];
+        int rc = s->ops->readings_put(s, meter, r.items, r.n, "", current, sizeof current, &err);
         joi_readings_free(&r);
-        if (rc != 0)
+        if (rc < 0)
             return fail(&err);
+        if (rc > 0) {
+            printf("%s has a write token; left as it is\n", meter);
+            continue;
+        }
         printf("%s: %d demo readings\n", meter, DEMO_POINTS);
     }
     return 0;

@@ -202,12 +202,10 @@ static int handle_health(struct ctx *c, struct joi_error *err)
     return handle_live(c, err);
 }
 
-static int authorize(struct ctx *c, const char *meter, struct joi_error *err)
+/* Checks the request against a meter's write-token record ("" for an open meter). */
+static int authorize(const struct ctx *c, const char *meter, const char *record,
+                     struct joi_error *err)
 {
-    char record[JOI_TOKEN_RECORD_MAX];
-    struct joi_store *s = c->app->store;
-    if (s->ops->token_get(s, meter, record, sizeof record, err) != 0)
-        return -1;
     if (record[0] == '\0')
         return 0; /* no token issued: open meter */
     const char *auth = c->req->authorization;
@@ -225,10 +223,26 @@ static int handle_store(struct ctx *c, struct joi_error *err)
         return -1;
     int rc = -1;
     struct joi_store *s = c->app->store;
-    if (authorize(c, batch.meter, err) != 0)
-        goto out;
-    if (s->ops->readings_put(s, batch.meter, batch.readings.items, batch.readings.n, err) != 0)
-        goto out;
+    /* The store writes only while the meter's token record is the one the request
+     * was checked against; most meters have none, so that is the first guess.  A
+     * record that keeps changing under the request (a token issued and revoked
+     * over and over) ends in a 503 rather than a loop. */
+    char record[JOI_TOKEN_RECORD_MAX] = "", current[JOI_TOKEN_RECORD_MAX];
+    for (int attempt = 0;; attempt++) {
+        int put = s->ops->readings_put(s, batch.meter, batch.readings.items, batch.readings.n,
+                                       record, current, sizeof current, err);
+        if (put < 0)
+            goto out;
+        if (put == 0)
+            break;
+        if (attempt == 3) {
+            joi_error_set(err, 503, "the token of meter %s is changing; try again", batch.meter);
+            goto out;
+        }
+        memcpy(record, current, sizeof record);
+        if (authorize(c, batch.meter, record, err) != 0)
+            goto out;
+    }
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "smartMeterId", json_object_new_string(batch.meter));
     json_object_object_add(o, "electricityReadings",

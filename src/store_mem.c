@@ -55,12 +55,20 @@ static int mem_ping(struct joi_store *s, struct joi_error *err)
 }
 
 static int mem_readings_put(struct joi_store *s, const char *meter, const struct joi_reading *r,
-                            size_t n, struct joi_error *err)
+                            size_t n, const char *token, char *current, size_t currentlen,
+                            struct joi_error *err)
 {
     struct mem_store *m = (struct mem_store *)s;
     if (check_up(m, err))
         return -1;
-    struct mem_meter *x = find_meter(m, meter, 1);
+    struct mem_meter *x = find_meter(m, meter, 0);
+    const char *record = x && x->token ? x->token : "";
+    if (strcmp(record, token) != 0) {
+        snprintf(current, currentlen, "%s", record);
+        return 1;
+    }
+    if (x == NULL)
+        x = find_meter(m, meter, 1);
     for (size_t i = 0; i < n; i++)
         joi_readings_push(&x->readings, r[i].time, r[i].kw);
     joi_readings_sort_unique(&x->readings);
@@ -151,17 +159,6 @@ static int mem_config_put(struct joi_store *s, const char *doc, size_t len, stru
     return 0;
 }
 
-static int mem_token_get(struct joi_store *s, const char *meter, char *out, size_t outlen,
-                         struct joi_error *err)
-{
-    struct mem_store *m = (struct mem_store *)s;
-    if (check_up(m, err))
-        return -1;
-    struct mem_meter *x = find_meter(m, meter, 0);
-    snprintf(out, outlen, "%s", x && x->token ? x->token : "");
-    return 0;
-}
-
 static int mem_token_set(struct joi_store *s, const char *meter, const char *record,
                          struct joi_error *err)
 {
@@ -198,7 +195,6 @@ static const struct joi_store_ops mem_ops = {
     .readings_count = mem_readings_count,
     .config_get = mem_config_get,
     .config_put = mem_config_put,
-    .token_get = mem_token_get,
     .token_set = mem_token_set,
     .free = mem_free,
 };

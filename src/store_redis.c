@@ -180,7 +180,8 @@ static int redis_ping(struct joi_store *s, struct joi_error *err)
 }
 
 static int redis_readings_put(struct joi_store *s, const char *meter,
-                              const struct joi_reading *batch, size_t nbatch, struct joi_error *err)
+                              const struct joi_reading *batch, size_t nbatch, const char *token,
+                              char *current, size_t currentlen, struct joi_error *err)
 {
     struct redis_store *r = (struct redis_store *)s;
     /* The script takes the batch sorted, each time once: the last one sent wins. */
@@ -192,21 +193,23 @@ static int redis_readings_put(struct joi_store *s, const char *meter,
     const struct joi_reading *rd = sorted.items;
     size_t n = sorted.n;
     char key[JOI_METER_MAX + 16], bkey[JOI_METER_MAX + 16], lkey[JOI_METER_MAX + 16];
-    char w[16], l[16];
+    char tkey[JOI_METER_MAX + 16], w[16], l[16];
     meter_key(key, sizeof key, meter, "r");
     meter_key(bkey, sizeof bkey, meter, "e");
     meter_key(lkey, sizeof lkey, meter, "l");
+    meter_key(tkey, sizeof tkey, meter, "token");
     snprintf(w, sizeof w, "%d", JOI_BUCKET_SECONDS);
     snprintf(l, sizeof l, "%d", JOI_LONG_INTERVAL);
-    const int head = 8; /* EVALSHA sha 3 key bkey lkey W L */
+    const char *fixed[] = {"4", key, bkey, lkey, tkey, w, l, token};
+    const int nfixed = (int)(sizeof fixed / sizeof fixed[0]);
+    const int head = 2 + nfixed; /* EVALSHA sha, then the fixed arguments */
     int argc = head + 2 * (int)n;
     const char **argv = joi_xmalloc((size_t)argc * sizeof *argv);
     size_t *lens = joi_xmalloc((size_t)argc * sizeof *lens);
     /* Times and members are written into one buffer: at most 12 + 1 + 12 + JOI_NUM_MAX. */
     size_t slot = 16 + 16 + JOI_NUM_MAX;
     char *text = joi_xmalloc(n * slot);
-    const char *fixed[] = {"3", key, bkey, lkey, w, l};
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < nfixed; i++) {
         argv[2 + i] = fixed[i];
         lens[2 + i] = strlen(fixed[i]);
     }
@@ -230,8 +233,21 @@ static int redis_readings_put(struct joi_store *s, const char *meter,
     joi_readings_free(&sorted);
     if (rep == NULL)
         return -1;
+    int rc = 0;
+    if (rep->type == REDIS_REPLY_ARRAY) { /* the token record changed: { record } */
+        if (rep->elements != 1 || rep->element[0]->type != REDIS_REPLY_STRING)
+            rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
+        else if (rep->element[0]->len >= currentlen)
+            rc = joi_error_set(err, 500, "the store holds a malformed token record");
+        else {
+            memcpy(current, rep->element[0]->str, rep->element[0]->len + 1);
+            rc = 1;
+        }
+    } else if (rep->type != REDIS_REPLY_INTEGER) {
+        rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
+    }
     freeReplyObject(rep);
-    return 0;
+    return rc;
 }
 
 /* Parses "time:reading" members into out. */
@@ -542,21 +558,6 @@ static int redis_config_put(struct joi_store *s, const char *doc, size_t len, st
     return 0;
 }
 
-static int redis_token_get(struct joi_store *s, const char *meter, char *out, size_t outlen,
-                           struct joi_error *err)
-{
-    char key[JOI_METER_MAX + 16];
-    meter_key(key, sizeof key, meter, "token");
-    const char *argv[] = {"GET", key};
-    size_t lens[] = {3, strlen(key)};
-    redisReply *rep = run((struct redis_store *)s, 2, argv, lens, err);
-    if (rep == NULL)
-        return -1;
-    snprintf(out, outlen, "%s", rep->type == REDIS_REPLY_STRING ? rep->str : "");
-    freeReplyObject(rep);
-    return 0;
-}
-
 static int redis_token_set(struct joi_store *s, const char *meter, const char *record,
                            struct joi_error *err)
 {
@@ -589,7 +590,6 @@ static const struct joi_store_ops redis_ops = {
     .readings_count = redis_readings_count,
     .config_get = redis_config_get,
     .config_put = redis_config_put,
-    .token_get = redis_token_get,
     .token_set = redis_token_set,
     .free = redis_free,
 };

@@ -22,9 +22,14 @@ struct joi_store;
 struct joi_store_ops {
     int (*ping)(struct joi_store *s, struct joi_error *err);
     /* Stores readings atomically: all or nothing; a time already stored is replaced,
-     * and within the batch the last occurrence of a time wins. */
+     * and within the batch the last occurrence of a time wins.  Only while the meter's
+     * write-token record is `token` ("" for an open meter), checked in the same atomic
+     * step: otherwise nothing is written, the current record ("" for none) is copied
+     * to current (currentlen bytes) and 1 is returned, for the caller to check the
+     * request against it and try again. */
     int (*readings_put)(struct joi_store *s, const char *meter, const struct joi_reading *r,
-                        size_t n, struct joi_error *err);
+                        size_t n, const char *token, char *current, size_t currentlen,
+                        struct joi_error *err);
     /* Appends the readings with from <= time <= to to out, ascending by time.  When
      * limit > 0 only the latest `limit` of them. */
     int (*readings_get)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
@@ -47,9 +52,6 @@ struct joi_store_ops {
                       struct joi_error *err);
     /* Replaces the plans file (already validated) and bumps its version. */
     int (*config_put)(struct joi_store *s, const char *doc, size_t len, struct joi_error *err);
-    /* A meter's write-token record (opaque text), "" when it has none. */
-    int (*token_get)(struct joi_store *s, const char *meter, char *out, size_t outlen,
-                     struct joi_error *err);
     /* Sets (record != NULL) or removes (record == NULL) a meter's token record. */
     int (*token_set)(struct joi_store *s, const char *meter, const char *record,
                      struct joi_error *err);

@@ -1,13 +1,17 @@
 -- wrk script: POST /readings/store, each request 10 readings one minute apart
--- for a random one of 1000 meters (bench-s-0 .. bench-s-999).  Times only ever
--- increase and never repeat across wrk threads, so every reading is a new one.
+-- for a random one of 1000 meters (bench-s-0 .. bench-s-999), the way meters send:
+-- each meter's readings continue where its last batch ended (one meter, one
+-- minute series), and each wrk thread has meters of its own, so a meter's batches
+-- arrive in order.  Every reading is a new one.  THREADS must be wrk's -t (wrk
+-- does not tell a thread how many there are).
 --
---   wrk -t2 -c16 -d8s -s tests/bench/store.lua http://127.0.0.1:PORT -- [METERS [PER-REQUEST]]
+--   wrk -t2 -c16 -d8s -s tests/bench/store.lua http://127.0.0.1:PORT -- [METERS [PER-REQUEST [THREADS]]]
 
 local meters, per = 1000, 10
-local seq, base = 0, 0
 local headers = { ["Content-Type"] = "application/json" }
 local nthreads = 0
+local mine = {} -- this thread's meters
+local next_time = {} -- meter -> the time of its next reading
 
 function setup(thread)
     thread:set("id", nthreads)
@@ -18,20 +22,23 @@ function init(args)
     meters = tonumber(args[1]) or meters
     per = tonumber(args[2]) or per
     math.randomseed(1000 + id)
-    -- 2020-01-01 plus 10^8 s per thread: a thread would need 10^7 requests to
-    -- reach the next one's times.
-    base = 1577836800 + id * 100000000
+    -- Thread id takes meters id, id + THREADS, id + 2 THREADS, ...
+    for m = id, meters - 1, tonumber(args[3]) or 2 do
+        mine[#mine + 1] = m
+        next_time[m] = 1577836800 -- 2020-01-01
+    end
 end
 
 function request()
-    local t0 = base + seq * per * 60
-    seq = seq + 1
+    local m = mine[math.random(1, #mine)]
+    local t0 = next_time[m]
+    next_time[m] = t0 + per * 60
     local parts = {}
     for k = 0, per - 1 do
         parts[k + 1] = string.format('{"time":%d,"reading":%.4f}', t0 + k * 60, 0.05 + math.random())
     end
     local body = string.format('{"smartMeterId":"bench-s-%d","electricityReadings":[%s]}',
-        math.random(0, meters - 1), table.concat(parts, ","))
+        m, table.concat(parts, ","))
     return wrk.format("POST", "/readings/store", headers, body)
 end
 

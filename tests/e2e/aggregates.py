@@ -46,7 +46,11 @@ def load(doc):
     subprocess.run([ADMIN, "load-config", path], check=True, capture_output=True)
 
 
-def store_history(meter):
+def store_history(meter, in_order):
+    """Random readings, 4000 of them.  Out of order: shuffled, in batches of varied
+    size, some times sent again with a new value.  In order: the way a meter sends
+    (each batch after every stored reading, the store's fast path), with the gaps,
+    and a few batches resent at the end."""
     times = []
     t = 1774900000  # spans the end of March 2026 (a London clock change)
     for _ in range(4000):
@@ -55,22 +59,28 @@ def store_history(meter):
         t += step
         times.append(t)
     readings = [{"time": x, "reading": round(rng.uniform(0, 6), 4)} for x in times]
-    # Out of order, in batches of varied size, some times sent twice.
-    rng.shuffle(readings)
+    if not in_order:
+        rng.shuffle(readings)
+    batches = []
     i = 0
     while i < len(readings):
         n = rng.choice([1, 7, 50, 400])
         batch = readings[i:i + n]
-        if rng.random() < 0.3 and i > 0:  # resend an earlier time with a new value
+        if not in_order and rng.random() < 0.3 and i > 0:  # resend an earlier time
             again = dict(rng.choice(readings[:i]))
             again["reading"] = round(rng.uniform(0, 6), 4)
             batch.append(again)
+        batches.append(batch)
+        i += n
+    if in_order:
+        for _ in range(5):
+            batches.append(rng.choice(batches))
+    for batch in batches:
         status, data = request("POST", "/readings/store",
                                json.dumps({"smartMeterId": meter, "electricityReadings": batch}))
         if status != 200:
             check("store a batch", False, "%d %s" % (status, data[:200]))
             return
-        i += n
 
 
 def compare(meter, label):
@@ -94,9 +104,11 @@ def compare(meter, label):
 
 
 def main():
-    meter = "aggregates-%d" % os.getpid()
-    store_history(meter)
-    compare(meter, "flat plans: aggregates price like the readings")
+    shuffled, in_order = "aggregates-%d" % os.getpid(), "aggregates-in-order-%d" % os.getpid()
+    store_history(shuffled, False)
+    store_history(in_order, True)
+    compare(shuffled, "flat plans: aggregates price like the readings")
+    compare(in_order, "flat plans, batches in order: aggregates price like the readings")
     load({"timezone": "Europe/London", "maxGapSeconds": 7200, "pricePlans": [
         {"id": "flat", "supplier": "a", "unitRate": 0.25, "standingCharge": 0.4},
         {"id": "peak", "supplier": "b", "unitRate": 0.3, "peakTimeMultipliers": [
@@ -106,7 +118,8 @@ def main():
         {"id": "tenpast", "supplier": "c", "unitRate": 0.2, "timezone": "Asia/Kathmandu",
          "peakTimeMultipliers": [{"from": "16:10", "to": "19:10", "multiplier": 3},
                                  {"dayOfWeek": "SUNDAY", "multiplier": 0.7}]}]})
-    compare(meter, "time-of-use plans, windows inside buckets, gaps: aggregates price like the readings")
+    compare(shuffled, "time-of-use plans, windows inside buckets, gaps: aggregates price like the readings")
+    compare(in_order, "time-of-use plans, batches in order: aggregates price like the readings")
     subprocess.run([ADMIN, "load-config", os.path.join(ROOT, "redis/plans.json")], check=True,
                    capture_output=True)
     print("%d passed, %d failed" % (passed, failed))

@@ -32,7 +32,8 @@ static struct joi_store *setup(struct joi_app *app)
     store->ops->config_put(store, plans, sizeof plans - 1, &err);
     struct joi_reading r[4] = {
         {1606636800, 0.0503}, {1606640400, 1.5}, {1606723200, 35}, {1606726800, 5}};
-    store->ops->readings_put(store, "smart-meter-0", r, 4, &err);
+    char current[8];
+    store->ops->readings_put(store, "smart-meter-0", r, 4, "", current, sizeof current, &err);
     joi_app_init(app, store);
     return store;
 }
