@@ -31,6 +31,18 @@
 #define KEY_CONFIG_DOC "joi:{config}:doc"
 #define KEY_CONFIG_VERSION "joi:{config}:version"
 
+/* A list of readings ("time:reading" members, as ZRANGEBYSCORE answers) is parsed
+ * while hiredis reads it, straight into the caller's readings, rather than into a
+ * reply object per member: the reader's functions are hiredis's own, except while a
+ * member_sink is the reader's privdata, and then only for a top-level array and the
+ * strings in it.  Anything else (an error reply, say) is built by hiredis's functions
+ * as usual, and the caller tells the two apart by the pointer it gets back. */
+struct member_sink {
+    struct joi_readings *out;
+    size_t start;  /* out->n before the command: a retried command starts again there */
+    int malformed; /* a member that is not "time:reading", or not a string */
+};
+
 struct redis_store {
     struct joi_store base;
     redisContext *c;
@@ -38,7 +50,86 @@ struct redis_store {
     char *host;
     int port;
     struct timeval timeout;
+    struct member_sink *sink; /* set for the duration of one command */
 };
+
+static redisReplyObjectFunctions *hiredis_fns; /* hiredis's own, from the first context */
+static redisReplyObjectFunctions sink_fns;
+static char sink_obj; /* what hiredis holds for a member list and for each member */
+#define SINK_REPLY ((redisReply *)(void *)&sink_obj)
+
+/* Parses one "time:reading" member.  Returns 0, or -1 when it is malformed. */
+static int parse_member(const char *s, size_t len, int64_t *time, double *kw)
+{
+    const char *colon = memchr(s, ':', len);
+    long long t = 0;
+    const char *p = s;
+    for (; p < colon && *p >= '0' && *p <= '9'; p++)
+        t = t * 10 + (*p - '0');
+    if (colon == NULL || p != colon || p == s ||
+        joi_num_parse(colon + 1, len - (size_t)(colon + 1 - s), kw) != 0)
+        return -1;
+    *time = t;
+    return 0;
+}
+
+/* The sink's share of a task: 1 for the top-level array, 2 for an element of it,
+ * 0 when hiredis's own functions build the object. */
+static int sink_role(const redisReadTask *task)
+{
+    if (task->privdata == NULL)
+        return 0;
+    if (task->parent == NULL)
+        return task->type == REDIS_REPLY_ARRAY ? 1 : 0;
+    return task->parent->obj == &sink_obj ? 2 : 0;
+}
+
+static void *sink_string(const redisReadTask *task, char *str, size_t len)
+{
+    int role = sink_role(task);
+    if (role == 0)
+        return hiredis_fns->createString(task, str, len);
+    struct member_sink *sink = task->privdata;
+    int64_t t;
+    double kw;
+    if (task->type != REDIS_REPLY_STRING || parse_member(str, len, &t, &kw) != 0)
+        sink->malformed = 1;
+    else
+        joi_readings_push(sink->out, t, kw);
+    return &sink_obj;
+}
+
+static void *sink_array(const redisReadTask *task, int elements)
+{
+    int role = sink_role(task);
+    if (role == 0)
+        return hiredis_fns->createArray(task, elements);
+    if (role == 2) /* a nested array: not a member list */
+        ((struct member_sink *)task->privdata)->malformed = 1;
+    return &sink_obj;
+}
+
+static void *sink_integer(const redisReadTask *task, long long value)
+{
+    if (sink_role(task) == 0)
+        return hiredis_fns->createInteger(task, value);
+    ((struct member_sink *)task->privdata)->malformed = 1;
+    return &sink_obj;
+}
+
+static void *sink_nil(const redisReadTask *task)
+{
+    if (sink_role(task) == 0)
+        return hiredis_fns->createNil(task);
+    ((struct member_sink *)task->privdata)->malformed = 1;
+    return &sink_obj;
+}
+
+static void sink_free(void *obj)
+{
+    if (obj != &sink_obj)
+        hiredis_fns->freeObject(obj);
+}
 
 static void log_failure(const char *what, const char *why)
 {
@@ -69,7 +160,27 @@ static int ensure_connected(struct redis_store *r, struct joi_error *err)
         return joi_error_set(err, 503, "the store is unavailable");
     }
     redisSetTimeout(r->c, r->timeout);
+    if (hiredis_fns == NULL) {
+        hiredis_fns = r->c->reader->fn;
+        sink_fns =
+            (redisReplyObjectFunctions){sink_string, sink_array, sink_integer, sink_nil, sink_free};
+    }
+    r->c->reader->fn = &sink_fns;
     return 0;
+}
+
+/* One command on the connection, with the sink (if any) set for its reply. */
+static redisReply *command(struct redis_store *r, int argc, const char **argv, const size_t *lens)
+{
+    if (r->sink) {
+        r->sink->out->n = r->sink->start;
+        r->sink->malformed = 0;
+    }
+    r->c->reader->privdata = r->sink;
+    redisReply *rep = redisCommandArgv(r->c, argc, argv, lens);
+    if (r->c)
+        r->c->reader->privdata = NULL;
+    return rep;
 }
 
 /* The status for an error reply: 503 for the errors that mean the data is out
@@ -114,12 +225,12 @@ static redisReply *run(struct redis_store *r, int argc, const char **argv, const
     int reused = r->c != NULL;
     if (ensure_connected(r, err))
         return NULL;
-    redisReply *rep = redisCommandArgv(r->c, argc, argv, lens);
+    redisReply *rep = command(r, argc, argv, lens);
     if (rep == NULL && connection_was_stale(r->c, reused)) {
         drop(r);
         if (ensure_connected(r, err))
             return NULL;
-        rep = redisCommandArgv(r->c, argc, argv, lens);
+        rep = command(r, argc, argv, lens);
     }
     if (rep == NULL) {
         log_failure(argv[0], r->c->errstr[0] ? r->c->errstr : "no reply");
@@ -127,7 +238,8 @@ static redisReply *run(struct redis_store *r, int argc, const char **argv, const
         joi_error_set(err, 503, "the store is unavailable or timed out");
         return NULL;
     }
-    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) != 0) {
+    if (rep != SINK_REPLY && rep->type == REDIS_REPLY_ERROR &&
+        strncmp(rep->str, "NOSCRIPT", 8) != 0) {
         error_reply(argv[0], rep->str, err);
         freeReplyObject(rep);
         return NULL;
@@ -251,24 +363,15 @@ static int redis_readings_put(struct joi_store *s, const char *meter,
 }
 
 /* Parses "time:reading" members into out. */
-static int parse_members(redisReply *rep, struct joi_readings *out, int reverse,
-                         struct joi_error *err)
+static int parse_members(redisReply *rep, struct joi_readings *out, struct joi_error *err)
 {
     if (rep->type != REDIS_REPLY_ARRAY)
         return joi_error_set(err, 500, "the store answered with an unexpected reply");
-    for (size_t k = 0; k < rep->elements; k++) {
-        size_t i = reverse ? rep->elements - 1 - k : k;
+    for (size_t i = 0; i < rep->elements; i++) {
         redisReply *e = rep->element[i];
-        if (e->type != REDIS_REPLY_STRING)
-            return joi_error_set(err, 500, "the store holds a malformed reading");
-        const char *colon = memchr(e->str, ':', e->len);
-        long long t = 0;
+        int64_t t;
         double kw;
-        const char *p = e->str;
-        for (; p < colon && *p >= '0' && *p <= '9'; p++)
-            t = t * 10 + (*p - '0');
-        if (colon == NULL || p != colon || p == e->str ||
-            joi_num_parse(colon + 1, e->len - (size_t)(colon + 1 - e->str), &kw) != 0)
+        if (e->type != REDIS_REPLY_STRING || parse_member(e->str, e->len, &t, &kw) != 0)
             return joi_error_set(err, 500, "the store holds a malformed reading");
         joi_readings_push(out, t, kw);
     }
@@ -284,6 +387,8 @@ static int redis_readings_get(struct joi_store *s, const char *meter, int64_t fr
     snprintf(lo, sizeof lo, "%lld", (long long)from);
     snprintf(hi, sizeof hi, "%lld", (long long)to);
     snprintf(lim, sizeof lim, "%zu", limit);
+    struct member_sink sink = {out, out->n, 0};
+    r->sink = &sink;
     redisReply *rep;
     if (limit > 0) {
         const char *argv[] = {"ZREVRANGEBYSCORE", key, hi, lo, "LIMIT", "0", lim};
@@ -298,11 +403,22 @@ static int redis_readings_get(struct joi_store *s, const char *meter, int64_t fr
             lens[i] = strlen(argv[i]);
         rep = run(r, 4, argv, lens, err);
     }
+    r->sink = NULL;
     if (rep == NULL)
         return -1;
-    int rc = parse_members(rep, out, limit > 0, err);
-    freeReplyObject(rep);
-    return rc;
+    if (rep != SINK_REPLY) {
+        freeReplyObject(rep);
+        return joi_error_set(err, 500, "the store answered with an unexpected reply");
+    }
+    if (sink.malformed)
+        return joi_error_set(err, 500, "the store holds a malformed reading");
+    if (limit > 0) /* newest first: turned around */
+        for (size_t i = sink.start, j = out->n; i + 1 < j; i++, j--) {
+            struct joi_reading x = out->items[i];
+            out->items[i] = out->items[j - 1];
+            out->items[j - 1] = x;
+        }
+    return 0;
 }
 
 static int pipeline_once(struct redis_store *r, int ncmd, const char **const *argvs,
@@ -480,7 +596,7 @@ static int redis_readings_get_ranges(struct joi_store *s, const char *meter, con
     if (rc == 0) {
         for (size_t i = 0; i < n; i++) {
             if (rc == 0)
-                rc = parse_members(reps[i], out, 0, err);
+                rc = parse_members(reps[i], out, err);
             freeReplyObject(reps[i]);
         }
     }

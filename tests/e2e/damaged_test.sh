@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Data in the store that the service did not write (run by tests/e2e/run.sh):
+# readings that are not "time:reading", a key of the wrong type.  Each is a 500
+# problem details for that meter only; the workers live on and every other meter
+# still reads back exactly.  Ends with "N passed, M failed".
+set -u
+url=$JOI_TEST_URL
+sock=${JOI_REDIS#unix:}
+
+# shellcheck source=tests/e2e/check.sh
+. "$(dirname "$0")/check.sh"
+
+rcli() { redis-cli -s "$sock" "$@" >/dev/null; }
+lighttpd_pid() { cat "$JOI_VAR/lighttpd.pid"; }
+worker_pids() { pgrep -P "$(lighttpd_pid)" | sort | tr '\n' ' '; }
+
+# GETs a path; prints "status body".
+get() {
+    local body
+    body=$(curl -s --max-time 10 -w ' %{http_code}' "$url$1")
+    echo "${body##* } ${body% *}"
+}
+
+expect() { # name path status body
+    local got
+    got=$(get "$2")
+    [ "$got" = "$3 $4" ]
+    check "$1" $? "got: $got"
+}
+
+workers_before=$(worker_pids)
+curl -s -o /dev/null -H 'Content-Type: application/json' \
+    -d '{"smartMeterId":"damaged-good","electricityReadings":[{"time":1700000000,"reading":0.5},{"time":1700000060,"reading":1.25}]}' \
+    "$url/readings/store"
+good='[{"time":1700000000,"reading":0.5},{"time":1700000060,"reading":1.25}]'
+expect "a good meter reads back" /readings/read/damaged-good 200 "$good"
+
+malformed='{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"the store holds a malformed reading"}'
+# Members the store script never writes: no colon, a time that is not digits,
+# a reading that is not a number; each among good ones.
+for member in garbage x1700000120:1 1700000120:one 1700000120: :1; do
+    rcli DEL 'joi:{damaged-bad}:r'
+    rcli ZADD 'joi:{damaged-bad}:r' 1700000000 1700000000:0.5 1700000060 "$member" 1700000120 1700000180:2
+    expect "member '$member': 500" /readings/read/damaged-bad 500 "$malformed"
+    expect "member '$member', latest first (limit): 500" '/readings/read/damaged-bad?limit=2' 500 "$malformed"
+done
+
+rcli DEL 'joi:{damaged-type}:r'
+rcli SET 'joi:{damaged-type}:r' not-a-sorted-set
+refused='{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"the store refused a command"}'
+expect "a key of the wrong type: 500" /readings/read/damaged-type 500 "$refused"
+
+rcli ZADD 'joi:{damaged-limit}:r' 1700000000 1700000000:0.5 1700000060 1700000060:1.25 1700000120 1700000120:2
+expect "limit still gives the latest, ascending" '/readings/read/damaged-limit?limit=2' 200 \
+    '[{"time":1700000060,"reading":1.25},{"time":1700000120,"reading":2}]'
+expect "the good meter still reads back" /readings/read/damaged-good 200 "$good"
+[ "$(worker_pids)" = "$workers_before" ]
+check "no worker restarted" $? "before: $workers_before after: $(worker_pids)"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
