@@ -172,6 +172,11 @@ int main(int argc, char **argv)
             break;
         in_request = 1;
         serve(&rq, &app, &body, &hdr);
+        /* The answer is complete and the rest of the request was read: close the
+         * connection at once, rather than libfcgi's default of shutting down the
+         * sending side and waiting for lighttpd to close first, which kept the
+         * worker from its next request for a turn of lighttpd's event loop. */
+        FCGX_Detach(&rq);
         FCGX_Finish_r(&rq);
         in_request = 0;
     }
