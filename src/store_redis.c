@@ -489,16 +489,38 @@ static double le_double(const unsigned char *p)
 
 /* The bucket hash: each field a day of JOI_BUCKETS_PER_FIELD buckets, its value
  * that many little-endian doubles.  Buckets without energy are left out. */
+struct day_field {
+    int64_t day;
+    const redisReply *value;
+};
+
+static int cmp_day(const void *a, const void *b)
+{
+    int64_t x = ((const struct day_field *)a)->day, y = ((const struct day_field *)b)->day;
+    return x < y ? -1 : (x > y);
+}
+
+/* The days of buckets (HGETALL: day, packed doubles, ...) in order of day, so that
+ * the buckets come out sorted without sorting them. */
 static int parse_bucket_days(const redisReply *rep, struct joi_summary *out, struct joi_error *err)
 {
     size_t ndays = rep->elements / 2;
+    struct day_field *days = joi_xmalloc((ndays + 1) * sizeof *days);
+    for (size_t i = 0; i < ndays; i++) {
+        days[i].day = reply_int(rep->element[2 * i]);
+        days[i].value = rep->element[2 * i + 1];
+    }
+    qsort(days, ndays, sizeof *days, cmp_day);
     out->buckets = joi_xmalloc((ndays * JOI_BUCKETS_PER_FIELD + 1) * sizeof *out->buckets);
     out->nbuckets = 0;
+    int rc = 0;
     for (size_t i = 0; i < ndays; i++) {
-        const redisReply *f = rep->element[2 * i], *v = rep->element[2 * i + 1];
-        if (v->type != REDIS_REPLY_STRING || v->len != 8 * JOI_BUCKETS_PER_FIELD)
-            return joi_error_set(err, 500, "the store holds malformed energy buckets");
-        int64_t day = reply_int(f);
+        const redisReply *v = days[i].value;
+        if (v->type != REDIS_REPLY_STRING || v->len != 8 * JOI_BUCKETS_PER_FIELD) {
+            rc = joi_error_set(err, 500, "the store holds malformed energy buckets");
+            break;
+        }
+        int64_t day = days[i].day;
         for (int k = 0; k < JOI_BUCKETS_PER_FIELD; k++) {
             double kwh = le_double((const unsigned char *)v->str + 8 * k);
             if (kwh == 0)
@@ -508,7 +530,8 @@ static int parse_bucket_days(const redisReply *rep, struct joi_summary *out, str
             out->nbuckets++;
         }
     }
-    return 0;
+    free(days);
+    return rc;
 }
 
 static int redis_summary_get(struct joi_store *s, const char *meter, struct joi_summary *out,

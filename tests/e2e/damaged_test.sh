@@ -50,6 +50,14 @@ rcli SET 'joi:{damaged-type}:r' not-a-sorted-set
 refused='{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"the store refused a command"}'
 expect "a key of the wrong type: 500" /readings/read/damaged-type 500 "$refused"
 
+# Energy buckets: a day field whose value is not 48 doubles.
+curl -s -o /dev/null -H 'Content-Type: application/json' \
+    -d '{"smartMeterId":"damaged-buckets","electricityReadings":[{"time":1700000000,"reading":0.5},{"time":1700000060,"reading":1.25}]}' \
+    "$url/readings/store"
+rcli HSET 'joi:{damaged-buckets}:e' 19675 short
+expect "a malformed day of buckets: 500" /price-plans/compare-all/damaged-buckets 500 \
+    '{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"the store holds malformed energy buckets"}'
+
 rcli ZADD 'joi:{damaged-limit}:r' 1700000000 1700000000:0.5 1700000060 1700000060:1.25 1700000120 1700000120:2
 expect "limit still gives the latest, ascending" '/readings/read/damaged-limit?limit=2' 200 \
     '[{"time":1700000060,"reading":1.25},{"time":1700000120,"reading":2}]'
