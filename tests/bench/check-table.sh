@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks a table written by scripts/bench.sh (BENCH_OUT): every row is there, each
-# wrk row completed requests (req/s above 0) with no problem (no non-2xx answer, no
+# wrk row completed requests (req/s above 0, and a ceiling measured before it) with no problem (no non-2xx answer, no
 # timeout or socket error, its pre-check answered 200), and the memory and load
 # rows have a figure above 0.  It checks that the benchmark works, never how fast.
 # Prints one line per row and "N passed, M failed"; exits 1 if any failed.
@@ -20,9 +20,11 @@ cell() { echo "$1" | awk -F'|' -v n="$2" '{ gsub(/^ +| +$/, "", $(n + 1)); print
 
 for id in $wrk_rows; do
     line=$(line_of "$id") || { bad "$id" "no such row in $table"; continue; }
-    rps=$(cell "$line" 2) problems=$(cell "$line" 6)
+    rps=$(cell "$line" 2) near=$(cell "$line" 6) problems=$(cell "$line" 7)
     if ! awk -v r="$rps" 'BEGIN { exit !(r + 0 > 0) }'; then
         bad "$id" "req/s is '$rps'"
+    elif ! awk -v r="$near" 'BEGIN { exit !(r + 0 > 0) }'; then
+        bad "$id" "no ceiling measured just before it: '$near'"
     elif [ "${problems%% *}" != none ]; then
         bad "$id" "$problems"
     else
@@ -31,11 +33,11 @@ for id in $wrk_rows; do
 done
 for id in $figure_rows; do
     line=$(line_of "$id") || { bad "$id" "no such row in $table"; continue; }
-    figure=$(cell "$line" 6 | sed -n 's/.*\*\*\([0-9.]*\) .*/\1/p')
+    figure=$(cell "$line" 7 | sed -n 's/.*\*\*\([0-9.]*\) .*/\1/p')
     if awk -v f="$figure" 'BEGIN { exit !(f + 0 > 0) }'; then
-        ok "$id ($(cell "$line" 6 | sed 's/.*\*\*\(.*\)\*\*.*/\1/'))"
+        ok "$id ($(cell "$line" 7 | sed 's/.*\*\*\(.*\)\*\*.*/\1/'))"
     else
-        bad "$id" "no figure above 0: $(cell "$line" 6)"
+        bad "$id" "no figure above 0: $(cell "$line" 7)"
     fi
 done
 echo "$passed passed, $failed failed"
