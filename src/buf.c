@@ -88,6 +88,15 @@ void joi_buf_append(struct joi_buf *b, const void *p, size_t n)
     b->data[b->len] = '\0';
 }
 
+char *joi_buf_extend(struct joi_buf *b, size_t n)
+{
+    buf_reserve(b, n);
+    char *p = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return p;
+}
+
 void joi_buf_puts(struct joi_buf *b, const char *s)
 {
     joi_buf_append(b, s, strlen(s));

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "joi/buf.h"
+#include "joi/json.h"
 #include "joi/store.h"
 
 struct mem_meter {
@@ -95,6 +96,23 @@ static int mem_readings_get(struct joi_store *s, const char *meter, int64_t from
     for (size_t i = first; i < end; i++)
         joi_readings_push(out, x->readings.items[i].time, x->readings.items[i].kw);
     return 0;
+}
+
+static int mem_readings_json(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                             size_t limit, struct joi_buf *out, size_t *count,
+                             struct joi_error *err)
+{
+    struct joi_readings r;
+    joi_readings_init(&r);
+    int rc = mem_readings_get(s, meter, from, to, limit, &r, err);
+    if (rc == 0) {
+        struct json_object *arr = joi_json_readings(r.items, r.n);
+        joi_json_append(out, arr);
+        json_object_put(arr);
+        *count = r.n;
+    }
+    joi_readings_free(&r);
+    return rc;
 }
 
 static int mem_summary_get(struct joi_store *s, const char *meter, struct joi_summary *out,
@@ -190,6 +208,7 @@ static const struct joi_store_ops mem_ops = {
     .ping = mem_ping,
     .readings_put = mem_readings_put,
     .readings_get = mem_readings_get,
+    .readings_json = mem_readings_json,
     .summary_get = mem_summary_get,
     .readings_get_ranges = mem_readings_get_ranges,
     .readings_count = mem_readings_count,

@@ -38,8 +38,12 @@
  * strings in it.  Anything else (an error reply, say) is built by hiredis's functions
  * as usual, and the caller tells the two apart by the pointer it gets back. */
 struct member_sink {
-    struct joi_readings *out;
-    size_t start;  /* out->n before the command: a retried command starts again there */
+    struct joi_readings *out; /* either the readings, parsed */
+    struct joi_buf *json;     /* or the read endpoint's JSON entries, comma-separated */
+    size_t start; /* out->n or json->len before the command: a retried command starts there */
+    size_t count; /* members taken */
+    size_t *ends; /* json: where each entry ends (for turning a newest-first list around) */
+    size_t cap;
     int malformed; /* a member that is not "time:reading", or not a string */
 };
 
@@ -58,18 +62,94 @@ static redisReplyObjectFunctions sink_fns;
 static char sink_obj; /* what hiredis holds for a member list and for each member */
 #define SINK_REPLY ((redisReply *)(void *)&sink_obj)
 
+/* Checks that s[0..len) is a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int json_number(const char *s, size_t len)
+{
+    size_t i = 0;
+    if (i < len && s[i] == '-')
+        i++;
+    if (i < len && s[i] == '0')
+        i++;
+    else if (i < len && s[i] >= '1' && s[i] <= '9')
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++;
+    else
+        return 0;
+    if (i < len && s[i] == '.') {
+        size_t d = ++i;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return 0;
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t d = i;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return 0;
+    }
+    return i == len;
+}
+
+/* Splits member "time:reading" as the store writes it: the time in digits (no
+ * leading zero, at most 12), the reading a JSON number.  Returns the length of the
+ * time, or 0 when the member is malformed. */
+static size_t split_member(const char *s, size_t len)
+{
+    size_t tl = 0;
+    while (tl < len && s[tl] >= '0' && s[tl] <= '9')
+        tl++;
+    if (tl == 0 || tl > 12 || tl == len || s[tl] != ':' || (s[0] == '0' && tl > 1) ||
+        !json_number(s + tl + 1, len - tl - 1))
+        return 0;
+    return tl;
+}
+
 /* Parses one "time:reading" member.  Returns 0, or -1 when it is malformed. */
 static int parse_member(const char *s, size_t len, int64_t *time, double *kw)
 {
-    const char *colon = memchr(s, ':', len);
-    long long t = 0;
-    const char *p = s;
-    for (; p < colon && *p >= '0' && *p <= '9'; p++)
-        t = t * 10 + (*p - '0');
-    if (colon == NULL || p != colon || p == s ||
-        joi_num_parse(colon + 1, len - (size_t)(colon + 1 - s), kw) != 0)
+    size_t tl = split_member(s, len);
+    if (tl == 0 || joi_num_parse(s + tl + 1, len - tl - 1, kw) != 0)
         return -1;
+    long long t = 0;
+    for (size_t i = 0; i < tl; i++)
+        t = t * 10 + (s[i] - '0');
     *time = t;
+    return 0;
+}
+
+/* Appends member "time:reading" to the JSON entries as {"time":T,"reading":R}, the
+ * text copied as stored: the store writes the time as digits and the reading in
+ * the shortest form that reads back (joi_num_format), which is what formatting
+ * the parsed numbers again would give.  Anything else is malformed. */
+static int json_entry(struct member_sink *sink, const char *str, size_t len)
+{
+    size_t tl = split_member(str, len);
+    if (tl == 0)
+        return -1;
+    const char *reading = str + tl + 1;
+    size_t rl = len - tl - 1;
+    int comma = sink->count > 0;
+    char *p = joi_buf_extend(sink->json, (size_t)comma + 8 + tl + 11 + rl + 1);
+    if (comma)
+        *p++ = ',';
+    memcpy(p, "{\"time\":", 8);
+    memcpy(p + 8, str, tl);
+    p += 8 + tl;
+    memcpy(p, ",\"reading\":", 11);
+    memcpy(p + 11, reading, rl);
+    p[11 + rl] = '}';
+    if (sink->ends) {
+        if (sink->count == sink->cap) {
+            sink->cap *= 2;
+            sink->ends = joi_xrealloc(sink->ends, sink->cap * sizeof *sink->ends);
+        }
+        sink->ends[sink->count] = sink->json->len;
+    }
     return 0;
 }
 
@@ -92,10 +172,15 @@ static void *sink_string(const redisReadTask *task, char *str, size_t len)
     struct member_sink *sink = task->privdata;
     int64_t t;
     double kw;
-    if (task->type != REDIS_REPLY_STRING || parse_member(str, len, &t, &kw) != 0)
+    if (task->type != REDIS_REPLY_STRING)
+        sink->malformed = 1;
+    else if (sink->json)
+        sink->malformed |= json_entry(sink, str, len) != 0;
+    else if (parse_member(str, len, &t, &kw) != 0)
         sink->malformed = 1;
     else
         joi_readings_push(sink->out, t, kw);
+    sink->count++;
     return &sink_obj;
 }
 
@@ -173,7 +258,11 @@ static int ensure_connected(struct redis_store *r, struct joi_error *err)
 static redisReply *command(struct redis_store *r, int argc, const char **argv, const size_t *lens)
 {
     if (r->sink) {
-        r->sink->out->n = r->sink->start;
+        if (r->sink->json)
+            r->sink->json->len = r->sink->start;
+        else
+            r->sink->out->n = r->sink->start;
+        r->sink->count = 0;
         r->sink->malformed = 0;
     }
     r->c->reader->privdata = r->sink;
@@ -378,17 +467,17 @@ static int parse_members(redisReply *rep, struct joi_readings *out, struct joi_e
     return 0;
 }
 
-static int redis_readings_get(struct joi_store *s, const char *meter, int64_t from, int64_t to,
-                              size_t limit, struct joi_readings *out, struct joi_error *err)
+/* ZRANGEBYSCORE (or, with a limit, the newest `limit` by ZREVRANGEBYSCORE) of a
+ * meter's readings into the sink.  Returns 0 or -1 with err set. */
+static int range_into(struct redis_store *r, const char *meter, int64_t from, int64_t to,
+                      size_t limit, struct member_sink *sink, struct joi_error *err)
 {
-    struct redis_store *r = (struct redis_store *)s;
     char key[JOI_METER_MAX + 16], lo[24], hi[24], lim[24];
     meter_key(key, sizeof key, meter, "r");
     snprintf(lo, sizeof lo, "%lld", (long long)from);
     snprintf(hi, sizeof hi, "%lld", (long long)to);
     snprintf(lim, sizeof lim, "%zu", limit);
-    struct member_sink sink = {out, out->n, 0};
-    r->sink = &sink;
+    r->sink = sink;
     redisReply *rep;
     if (limit > 0) {
         const char *argv[] = {"ZREVRANGEBYSCORE", key, hi, lo, "LIMIT", "0", lim};
@@ -410,8 +499,17 @@ static int redis_readings_get(struct joi_store *s, const char *meter, int64_t fr
         freeReplyObject(rep);
         return joi_error_set(err, 500, "the store answered with an unexpected reply");
     }
-    if (sink.malformed)
+    if (sink->malformed)
         return joi_error_set(err, 500, "the store holds a malformed reading");
+    return 0;
+}
+
+static int redis_readings_get(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                              size_t limit, struct joi_readings *out, struct joi_error *err)
+{
+    struct member_sink sink = {.out = out, .start = out->n};
+    if (range_into((struct redis_store *)s, meter, from, to, limit, &sink, err) != 0)
+        return -1;
     if (limit > 0) /* newest first: turned around */
         for (size_t i = sink.start, j = out->n; i + 1 < j; i++, j--) {
             struct joi_reading x = out->items[i];
@@ -419,6 +517,37 @@ static int redis_readings_get(struct joi_store *s, const char *meter, int64_t fr
             out->items[j - 1] = x;
         }
     return 0;
+}
+
+static int redis_readings_json(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                               size_t limit, struct joi_buf *out, size_t *count,
+                               struct joi_error *err)
+{
+    joi_buf_append(out, "[", 1);
+    struct member_sink sink = {.json = out, .start = out->len};
+    if (limit > 0) { /* newest first: where each entry ends, to turn them around */
+        sink.cap = 64;
+        sink.ends = joi_xmalloc(sink.cap * sizeof *sink.ends);
+    }
+    int rc = range_into((struct redis_store *)s, meter, from, to, limit, &sink, err);
+    if (rc == 0 && limit > 0 && sink.count > 1) {
+        size_t n = out->len - sink.start;
+        char *copy = joi_xmalloc(n);
+        memcpy(copy, out->data + sink.start, n);
+        out->len = sink.start;
+        for (size_t k = sink.count; k-- > 0;) {
+            size_t begin = k == 0 ? 0 : sink.ends[k - 1] - sink.start + 1; /* after the comma */
+            size_t end = sink.ends[k] - sink.start;
+            if (k + 1 < sink.count)
+                joi_buf_append(out, ",", 1);
+            joi_buf_append(out, copy + begin, end - begin);
+        }
+        free(copy);
+    }
+    free(sink.ends);
+    joi_buf_append(out, "]", 1);
+    *count = sink.count;
+    return rc;
 }
 
 static int pipeline_once(struct redis_store *r, int ncmd, const char **const *argvs,
@@ -724,6 +853,7 @@ static const struct joi_store_ops redis_ops = {
     .ping = redis_ping,
     .readings_put = redis_readings_put,
     .readings_get = redis_readings_get,
+    .readings_json = redis_readings_json,
     .summary_get = redis_summary_get,
     .readings_get_ranges = redis_readings_get_ranges,
     .readings_count = redis_readings_count,

@@ -23,6 +23,8 @@ void joi_buf_free(struct joi_buf *b);
 /* Empties b, keeping its memory. */
 void joi_buf_reset(struct joi_buf *b);
 void joi_buf_append(struct joi_buf *b, const void *p, size_t n);
+/* Adds n bytes at the end and returns where they start, for the caller to fill. */
+char *joi_buf_extend(struct joi_buf *b, size_t n);
 void joi_buf_puts(struct joi_buf *b, const char *s);
 void joi_buf_printf(struct joi_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "joi/buf.h"
 #include "joi/error.h"
 #include "joi/price.h"
 #include "joi/readings.h"
@@ -34,6 +35,11 @@ struct joi_store_ops {
      * limit > 0 only the latest `limit` of them. */
     int (*readings_get)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
                         size_t limit, struct joi_readings *out, struct joi_error *err);
+    /* The read endpoint's body for the same readings as readings_get: a JSON array
+     * of {"time":T,"reading":R} appended to out, ascending by time; *count is the
+     * number of readings in it. */
+    int (*readings_json)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                         size_t limit, struct joi_buf *out, size_t *count, struct joi_error *err);
     /* A meter's pre-aggregates (see joi/price.h), sorted; count 0 when it has no
      * readings.  Free with joi_summary_free. */
     int (*summary_get)(struct joi_store *s, const char *meter, struct joi_summary *out,

@@ -38,11 +38,13 @@ expect "a good meter reads back" /readings/read/damaged-good 200 "$good"
 malformed='{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"the store holds a malformed reading"}'
 # Members the store script never writes: no colon, a time that is not digits,
 # a reading that is not a number; each among good ones.
-for member in garbage x1700000120:1 1700000120:one 1700000120: :1; do
+for member in garbage x1700000120:1 01700000120:1 1700000120:one 1700000120: :1 1700000120:1. \
+    1700000120:01 1700000120:.5 1700000120:1e 1700000120:+1 '1700000120:1 ' 17000001200000:1; do
     rcli DEL 'joi:{damaged-bad}:r'
     rcli ZADD 'joi:{damaged-bad}:r' 1700000000 1700000000:0.5 1700000060 "$member" 1700000120 1700000180:2
     expect "member '$member': 500" /readings/read/damaged-bad 500 "$malformed"
     expect "member '$member', latest first (limit): 500" '/readings/read/damaged-bad?limit=2' 500 "$malformed"
+    expect "member '$member', usage: 500" '/readings/usage/damaged-bad?period=day' 500 "$malformed"
 done
 
 rcli DEL 'joi:{damaged-type}:r'
