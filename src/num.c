@@ -104,6 +104,96 @@ static size_t format_fixed(double v, char *out)
     return 0;
 }
 
+/* Writes the p significant digits d (no trailing zeros: k of them) with decimal
+ * exponent x as printf's %.{p}g does: fixed notation when -4 <= x < p, else d.ddde±XX. */
+static size_t format_g(int negative, const char *d, int k, int x, int p, char *out)
+{
+    size_t n = 0;
+    if (negative)
+        out[n++] = '-';
+    if (x < -4 || x >= p) {
+        out[n++] = d[0];
+        if (k > 1) {
+            out[n++] = '.';
+            memcpy(out + n, d + 1, (size_t)k - 1);
+            n += (size_t)k - 1;
+        }
+        out[n++] = 'e';
+        out[n++] = x < 0 ? '-' : '+';
+        int ax = x < 0 ? -x : x;
+        if (ax < 10)
+            out[n++] = '0';
+        n += joi_num_int(ax, out + n);
+    } else if (x < 0) {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (int z = -x - 1; z > 0; z--)
+            out[n++] = '0';
+        memcpy(out + n, d, (size_t)k);
+        n += (size_t)k;
+    } else {
+        for (int i = 0; i <= x; i++)
+            out[n++] = i < k ? d[i] : '0';
+        if (k > x + 1) {
+            out[n++] = '.';
+            memcpy(out + n, d + x + 1, (size_t)(k - x - 1));
+            n += (size_t)(k - x - 1);
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* The shortest of %.15g, %.16g and %.17g that reads back as v, from one
+ * conversion to 17 digits instead of one per precision.  Rounding those 17
+ * digits to p gives %.{p}g's digits unless the digits dropped are exactly 5 then
+ * zeros (the 17-digit value may then sit on either side of the half-way point):
+ * that case returns 0 for the caller to ask printf.  v is finite, normal, not 0. */
+static size_t format_round_trip(double v, char *out)
+{
+    char e[40];
+    /* "-d.dddddddddddddddde-XXX" */
+    int len = snprintf(e, sizeof e, "%.16e", v);
+    if (len <= 0 || (size_t)len >= sizeof e)
+        return 0;
+    int negative = e[0] == '-';
+    const char *m = e + negative;
+    char d17[17];
+    d17[0] = m[0];
+    memcpy(d17 + 1, m + 2, 16);
+    int x = atoi(m + 19); /* after "d.dddddddddddddddd" and 'e' */
+    for (int p = 15; p <= 17; p++) {
+        char d[18];
+        int xp = x;
+        memcpy(d, d17, (size_t)p);
+        if (p < 17) {
+            int tie = d17[p] == '5';
+            for (int i = p + 1; i < 17 && tie; i++)
+                tie = d17[i] == '0';
+            if (tie)
+                return 0;
+            if (d17[p] >= '5') { /* more than half: up */
+                int i = p - 1;
+                while (i >= 0 && d[i] == '9')
+                    d[i--] = '0';
+                if (i >= 0) {
+                    d[i]++;
+                } else { /* 99..9 rounded up to 100..0 */
+                    d[0] = '1';
+                    xp++;
+                }
+            }
+        }
+        int k = p;
+        while (k > 1 && d[k - 1] == '0')
+            k--;
+        size_t n = format_g(negative, d, k, xp, p, out);
+        if (p == 17 || strtod(out, NULL) == v)
+            return n;
+    }
+    return 0;
+}
+
 size_t joi_num_format(double v, char *out)
 {
     if (v == 0) {
@@ -116,6 +206,11 @@ size_t joi_num_format(double v, char *out)
     size_t fixed = format_fixed(v, out);
     if (fixed > 0)
         return fixed;
+    if (fabs(v) >= DBL_MIN) {
+        size_t n = format_round_trip(v, out);
+        if (n > 0)
+            return n;
+    }
     int n = 0;
     /* Subnormal numbers carry fewer digits: search from one digit up. */
     for (int prec = fabs(v) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {

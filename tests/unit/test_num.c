@@ -1,6 +1,7 @@
 /*
  * test_num.c -- shortest round-trip number formatting.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,70 @@ static void test_against_reference(void)
     CU_ASSERT_EQUAL(mismatches, 0);
 }
 
+/* Doubles from random bit patterns: every exponent, both signs (subnormal ones
+ * included). */
+static void test_against_reference_any_exponent(void)
+{
+    unsigned long long seed = 88172645463325252ULL;
+    int mismatches = 0, tried = 0;
+    for (int i = 0; i < 200000; i++) {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        double v;
+        memcpy(&v, &seed, sizeof v);
+        if (!isfinite(v) || v == 0 || v == floor(v))
+            continue;
+        char a[JOI_NUM_MAX], b[JOI_NUM_MAX];
+        joi_num_format(v, a);
+        reference(v, b);
+        mismatches += strcmp(a, b) != 0;
+        tried++;
+    }
+    CU_ASSERT(tried > 50000); /* half the patterns are integers (exponent >= 52) */
+    CU_ASSERT_EQUAL(mismatches, 0);
+}
+
+/* Values near powers of ten, where rounding carries into a new digit, and sums
+ * and products as pricing makes them. */
+static void test_against_reference_carries(void)
+{
+    int mismatches = 0;
+    for (int e = -20; e <= 20; e++) {
+        double base = pow(10, e);
+        double v = base;
+        for (int k = 0; k < 40; k++) {
+            v = nextafter(v, 0);
+            double w = nextafter(base, INFINITY);
+            for (int j = 0; j < k; j++)
+                w = nextafter(w, INFINITY);
+            double vals[] = {v, w, -v, 9.5 * base, 0.95 * base, 9.99999999999999 * base};
+            for (size_t q = 0; q < sizeof vals / sizeof vals[0]; q++) {
+                if (vals[q] == floor(vals[q]))
+                    continue;
+                char a[JOI_NUM_MAX], b[JOI_NUM_MAX];
+                joi_num_format(vals[q], a);
+                reference(vals[q], b);
+                mismatches += strcmp(a, b) != 0;
+            }
+        }
+    }
+    double acc = 0;
+    for (int i = 1; i <= 20000; i++) {
+        acc += 0.1 * i / 7.0;
+        double vals[] = {acc, acc * 0.2875, acc / 3600};
+        for (size_t q = 0; q < 3; q++) {
+            if (vals[q] == floor(vals[q])) /* integers are written plainly, not as %g */
+                continue;
+            char a[JOI_NUM_MAX], b[JOI_NUM_MAX];
+            joi_num_format(vals[q], a);
+            reference(vals[q], b);
+            mismatches += strcmp(a, b) != 0;
+        }
+    }
+    CU_ASSERT_EQUAL(mismatches, 0);
+}
+
 static void test_subnormal(void)
 {
     char out[JOI_NUM_MAX];
@@ -138,6 +203,9 @@ void add_num_suite(void)
 {
     static const struct test_case tests[] = {
         {"shortest, against a search from one digit", test_against_reference},
+        {"shortest, against the search, random bit patterns", test_against_reference_any_exponent},
+        {"shortest, against the search, near powers of ten and in sums",
+         test_against_reference_carries},
         {"subnormal numbers", test_subnormal},
         {"parsing reads the same double as strtod", test_parse_like_strtod},
         {"simple decimals", test_simple_decimals},
