@@ -18,6 +18,7 @@
 #include "joi/http.h"
 #include "joi/json.h"
 #include "joi/meter.h"
+#include "joi/num.h"
 #include "joi/price.h"
 #include "joi/timeparse.h"
 #include "joi/token.h"
@@ -470,15 +471,68 @@ static int price_meter(struct ctx *c, struct priced *p, struct joi_error *err)
     return 0;
 }
 
-static struct json_object *comparisons_json(const struct priced *p, size_t limit)
+/* The pricing answers are written directly, not built as json-c objects (a hash
+ * table per object): they are the hot paths, and their shape is fixed. */
+static void put_raw(struct joi_buf *b, const char *s)
 {
-    struct json_object *arr = json_object_new_array();
-    for (size_t i = 0; i < p->cfg->nplans && i < limit; i++) {
-        struct json_object *o = json_object_new_object();
-        json_object_object_add(o, p->costs[i].plan->id, joi_json_number(p->costs[i].cost));
-        json_object_array_add(arr, o);
+    joi_buf_append(b, s, strlen(s));
+}
+
+static void put_number(struct joi_buf *b, double v)
+{
+    char text[JOI_NUM_MAX];
+    joi_buf_append(b, text, joi_num_format(v, text));
+}
+
+static void put_int(struct joi_buf *b, long long v)
+{
+    char text[24];
+    joi_buf_append(b, text, joi_num_int(v, text));
+}
+
+/* A JSON string, escaped as json-c escapes (plan ids need none: they follow the
+ * meter-id rule). */
+static void put_string(struct joi_buf *b, const char *s)
+{
+    joi_buf_append(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        const char *esc = ch == '"'    ? "\\\""
+                          : ch == '\\' ? "\\\\"
+                          : ch == '\b' ? "\\b"
+                          : ch == '\f' ? "\\f"
+                          : ch == '\n' ? "\\n"
+                          : ch == '\r' ? "\\r"
+                          : ch == '\t' ? "\\t"
+                                       : NULL;
+        if (esc)
+            put_raw(b, esc);
+        else if (ch < 0x20)
+            joi_buf_printf(b, "\\u%04x", ch);
+        else
+            joi_buf_append(b, s, 1);
     }
-    return arr;
+    joi_buf_append(b, "\"", 1);
+}
+
+/* [{"plan":cost}, ...], cheapest first, at most limit of them. */
+static void put_comparisons(struct joi_buf *b, const struct priced *p, size_t limit)
+{
+    joi_buf_append(b, "[", 1);
+    for (size_t i = 0; i < p->cfg->nplans && i < limit; i++) {
+        put_raw(b, i ? ",{" : "{");
+        put_string(b, p->costs[i].plan->id);
+        joi_buf_append(b, ":", 1);
+        put_number(b, p->costs[i].cost);
+        joi_buf_append(b, "}", 1);
+    }
+    joi_buf_append(b, "]", 1);
+}
+
+static void respond_written(struct joi_response *resp)
+{
+    resp->status = 200;
+    resp->content_type = TYPE_JSON;
 }
 
 static int handle_compare(struct ctx *c, struct joi_error *err)
@@ -487,18 +541,27 @@ static int handle_compare(struct ctx *c, struct joi_error *err)
     int rc = -1;
     if (price_meter(c, &p, err) != 0)
         goto out;
-    struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "pricePlanId",
-                           p.current ? json_object_new_string(p.current->id) : NULL);
-    json_object_object_add(o, "pricePlanComparisons", comparisons_json(&p, SIZE_MAX));
-    struct json_object *u = json_object_new_object();
-    json_object_object_add(u, "from", json_object_new_int64(p.usage.from));
-    json_object_object_add(u, "to", json_object_new_int64(p.usage.to));
-    json_object_object_add(u, "kWh", joi_json_number(p.usage.kwh));
-    json_object_object_add(u, "coveredSeconds", json_object_new_int64(p.usage.covered));
-    json_object_object_add(u, "gaps", json_object_new_int64(p.usage.gaps));
-    json_object_object_add(o, "usage", u);
-    respond_json(c->resp, o);
+    struct joi_buf *b = &c->resp->body;
+    joi_buf_reset(b);
+    put_raw(b, "{\"pricePlanId\":");
+    if (p.current)
+        put_string(b, p.current->id);
+    else
+        put_raw(b, "null");
+    put_raw(b, ",\"pricePlanComparisons\":");
+    put_comparisons(b, &p, SIZE_MAX);
+    put_raw(b, ",\"usage\":{\"from\":");
+    put_int(b, p.usage.from);
+    put_raw(b, ",\"to\":");
+    put_int(b, p.usage.to);
+    put_raw(b, ",\"kWh\":");
+    put_number(b, p.usage.kwh);
+    put_raw(b, ",\"coveredSeconds\":");
+    put_int(b, p.usage.covered);
+    put_raw(b, ",\"gaps\":");
+    put_int(b, p.usage.gaps);
+    put_raw(b, "}}");
+    respond_written(c->resp);
     rc = 0;
 out:
     priced_free(&p);
@@ -523,7 +586,9 @@ static int handle_recommend(struct ctx *c, struct joi_error *err)
     if (price_meter(c, &p, err) != 0)
         goto out;
     if (!has_inc) {
-        respond_json(c->resp, comparisons_json(&p, limit));
+        joi_buf_reset(&c->resp->body);
+        put_comparisons(&c->resp->body, &p, limit);
+        respond_written(c->resp);
         rc = 0;
         goto out;
     }
