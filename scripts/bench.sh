@@ -323,6 +323,7 @@ report() {
     echo "row, with the same wrk settings; those ceilings ranged from" \
         "$(printf '%s\n' "${near_ceilings[@]}" | sort -n | head -n 1 | xargs printf '%.0f') to" \
         "$(printf '%s\n' "${near_ceilings[@]}" | sort -n | tail -n 1 | xargs printf '%.0f') req/s in this run."
+    echo
     echo "Workers' VmRSS (pid=kB): at start $rss_start (total $(rss_total "$rss_start") kB);" \
         "after loading $rss_loaded (total $(rss_total "$rss_loaded") kB);" \
         "at the end $rss_end (total $(rss_total "$rss_end") kB)."
