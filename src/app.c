@@ -347,6 +347,16 @@ static const struct joi_config *current_config(struct joi_app *app, struct joi_e
     return app->config;
 }
 
+/* The plans file for a caller that has just read its version along with its own
+ * data (one round trip): fetched only when that version is not the cached one. */
+static const struct joi_config *config_at(struct joi_app *app, long long version,
+                                          struct joi_error *err)
+{
+    if (version == app->config_version && app->config != NULL)
+        return app->config;
+    return current_config(app, err);
+}
+
 /* Everything a price endpoint needs: the config, the meter's readings in range,
  * and every plan's cost. */
 struct priced {
@@ -417,25 +427,29 @@ static int price_summary(struct ctx *c, struct priced *p, const struct joi_summa
     return rc;
 }
 
+/* The costs array and the meter's account plan, once p->cfg is known. */
+static void priced_plans(const struct ctx *c, struct priced *p)
+{
+    if (p->costs == NULL)
+        p->costs = joi_xcalloc(p->cfg->nplans, sizeof *p->costs);
+    p->current = joi_config_account(p->cfg, c->meter);
+}
+
 /* Prices a whole history from the meter's pre-aggregates.  Returns 0 when priced,
  * 1 when only the readings can give the exact answer, -1 on error. */
-static int price_from_summary(struct ctx *c, struct priced *p, struct joi_error *err)
+/* Prices a whole history from the meter's pre-aggregates sm.  Returns 0, -1 with
+ * err set, or 1 when the readings are needed instead. */
+static int price_from_summary(struct ctx *c, struct priced *p, const struct joi_summary *sm,
+                              struct joi_error *err)
 {
-    struct joi_store *s = c->app->store;
-    struct joi_summary sm;
-    if (s->ops->summary_get(s, c->meter, &sm, err) != 0)
+    priced_plans(c, p);
+    if (sm->count == 0)
+        return no_readings(c->meter, 0, err);
+    if (sm->count < 2)
+        return too_few(c->meter, err);
+    if (too_long(sm->last - sm->first, err))
         return -1;
-    int rc;
-    if (sm.count == 0)
-        rc = no_readings(c->meter, 0, err);
-    else if (sm.count < 2)
-        rc = too_few(c->meter, err);
-    else if (too_long(sm.last - sm.first, err))
-        rc = -1;
-    else
-        rc = price_summary(c, p, &sm, err);
-    joi_summary_free(&sm);
-    return rc;
+    return price_summary(c, p, sm, err);
 }
 
 static int price_meter(struct ctx *c, struct priced *p, struct joi_error *err)
@@ -443,20 +457,31 @@ static int price_meter(struct ctx *c, struct priced *p, struct joi_error *err)
     int64_t from, to;
     int ranged;
     joi_readings_init(&p->readings);
+    p->cfg = NULL;
     p->costs = NULL;
+    p->current = NULL;
     if (param_range(&c->params, &from, &to, &ranged, err) != 0)
         return -1;
-    p->cfg = current_config(c->app, err);
-    if (p->cfg == NULL)
-        return -1;
-    p->costs = joi_xcalloc(p->cfg->nplans, sizeof *p->costs);
-    p->current = joi_config_account(p->cfg, c->meter);
+    struct joi_store *s = c->app->store;
     if (!ranged) {
-        int rc = price_from_summary(c, p, err);
+        /* The whole history: the pre-aggregates and the plans' version together. */
+        struct joi_summary sm;
+        long long version;
+        if (s->ops->summary_get(s, c->meter, &sm, &version, err) != 0)
+            return -1;
+        int rc = -1;
+        p->cfg = config_at(c->app, version, err);
+        if (p->cfg != NULL)
+            rc = price_from_summary(c, p, &sm, err);
+        joi_summary_free(&sm);
         if (rc <= 0)
             return rc;
+    } else {
+        p->cfg = current_config(c->app, err);
+        if (p->cfg == NULL)
+            return -1;
+        priced_plans(c, p);
     }
-    struct joi_store *s = c->app->store;
     if (s->ops->readings_get(s, c->meter, from, to, 0, &p->readings, err) != 0)
         return -1;
     if (p->readings.n == 0)

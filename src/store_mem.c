@@ -116,12 +116,13 @@ static int mem_readings_json(struct joi_store *s, const char *meter, int64_t fro
 }
 
 static int mem_summary_get(struct joi_store *s, const char *meter, struct joi_summary *out,
-                           struct joi_error *err)
+                           long long *config_version, struct joi_error *err)
 {
     struct mem_store *m = (struct mem_store *)s;
     joi_summary_init(out);
     if (check_up(m, err))
         return -1;
+    *config_version = m->config_version;
     struct mem_meter *x = find_meter(m, meter, 0);
     if (x != NULL)
         joi_summary_build(x->readings.items, x->readings.n, out);

@@ -697,7 +697,7 @@ static int parse_bucket_days(const redisReply *rep, struct joi_summary *out, str
 }
 
 static int redis_summary_get(struct joi_store *s, const char *meter, struct joi_summary *out,
-                             struct joi_error *err)
+                             long long *config_version, struct joi_error *err)
 {
     struct redis_store *r = (struct redis_store *)s;
     char key[JOI_METER_MAX + 16], bkey[JOI_METER_MAX + 16], lkey[JOI_METER_MAX + 16];
@@ -710,12 +710,14 @@ static int redis_summary_get(struct joi_store *s, const char *meter, struct joi_
     const char *c2[] = {"ZRANGE", key, "-1", "-1", "WITHSCORES"};
     const char *c3[] = {"HGETALL", bkey};
     const char *c4[] = {"ZRANGE", lkey, "0", "-1"};
-    const char **const argvs[] = {c0, c1, c2, c3, c4};
-    const int argcs[] = {2, 5, 5, 2, 4};
-    redisReply *reps[5];
-    if (pipeline(r, 5, argvs, argcs, reps, err) != 0)
+    const char *c5[] = {"GET", KEY_CONFIG_VERSION};
+    const char **const argvs[] = {c0, c1, c2, c3, c4, c5};
+    const int argcs[] = {2, 5, 5, 2, 4, 2};
+    redisReply *reps[6];
+    if (pipeline(r, 6, argvs, argcs, reps, err) != 0)
         return -1;
     int rc = 0;
+    *config_version = reps[5]->type == REDIS_REPLY_STRING ? strtoll(reps[5]->str, NULL, 10) : 0;
     out->count = reps[0]->type == REDIS_REPLY_INTEGER ? reps[0]->integer : 0;
     if (out->count > 0) {
         if (reps[1]->type != REDIS_REPLY_ARRAY || reps[1]->elements != 2 ||
@@ -747,7 +749,7 @@ static int redis_summary_get(struct joi_store *s, const char *meter, struct joi_
         joi_summary_sort(out);
     }
 out:
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         freeReplyObject(reps[i]);
     if (rc != 0)
         joi_summary_free(out);

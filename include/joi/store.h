@@ -41,9 +41,11 @@ struct joi_store_ops {
     int (*readings_json)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
                          size_t limit, struct joi_buf *out, size_t *count, struct joi_error *err);
     /* A meter's pre-aggregates (see joi/price.h), sorted; count 0 when it has no
-     * readings.  Free with joi_summary_free. */
+     * readings.  Free with joi_summary_free.  *config_version is the plans file's
+     * version (as config_get gives it), read in the same round trip: pricing needs
+     * both. */
     int (*summary_get)(struct joi_store *s, const char *meter, struct joi_summary *out,
-                       struct joi_error *err);
+                       long long *config_version, struct joi_error *err);
     /* Appends the readings in each of n inclusive ranges [ranges[2i], ranges[2i+1]]
      * to out (in one round trip where the store allows); the caller sorts them. */
     int (*readings_get_ranges)(struct joi_store *s, const char *meter, const int64_t *ranges,
