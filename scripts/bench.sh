@@ -109,13 +109,16 @@ repro=()
 rss_rows=() # "id total-kB" after each wrk row
 ceiling_rps=""
 
-row() { # label req/s p50 p99 ratio problems [ceiling just before]
+row() { # label req/s p50 p99 ratio problems [ceiling around it]
     rows+=("| $1 | $2 | $3 | $4 | $5 | ${7:--} | $6 |")
 }
 
-# The ceiling's req/s over a short run, for the row that follows: the machine's
-# speed drifts during a run (other tenants, clocks), so each row is compared with
-# a ceiling measured just before it rather than only with the first.
+# The ceiling's req/s over a short run, before each wrk row and once after the
+# last: the machine's speed drifts during a run (other tenants, clocks), so each
+# row is compared with the mean of the ceilings measured just before and just
+# after it, rather than only with the first.  A row's ratio and ceiling are filled
+# in (placeholders @RATIOi@ and @NEARi@, i = the index of its ceiling before) once
+# the ceiling after it is known.
 near_ceilings=()
 near_rps=""
 ceiling_now() { # sets near_rps
@@ -156,7 +159,7 @@ run_wrk() { # id label check-path script args...
     local near=""
     if [ -n "$ceiling_rps" ]; then
         ceiling_now
-        near=$near_rps
+        near=$((${#near_ceilings[@]} - 1))
     fi
     say "$id: $(wrk_cmd_text "${cmd[@]}")"
     "${cmd[@]}" >"$tmp/$id.wrk" 2>&1
@@ -176,15 +179,29 @@ run_wrk() { # id label check-path script args...
     [ "$timeouts" = 0 ] || problems+=("**$timeouts timeouts**")
     [ "$sockerr" = 0 ] || problems+=("**$sockerr socket errors**")
     [ "$requests" -gt 0 ] || problems+=("**no request completed**")
+    local ratio ceil
     if [ -z "$ceiling_rps" ]; then
         ceiling_rps=$rps
-        near=$rps
+        ratio=1.000 ceil=$(calc '%.0f' "$rps")
+    else
+        row_rps[near]=$rps
+        ratio="@RATIO$near@" ceil="@NEAR$near@"
     fi
-    local ratio
-    ratio=$(awk -v r="$rps" -v c="${near:-0}" 'BEGIN { if (c > 0) printf "%.3f", r / c; else print "-" }')
     local p="${problems[*]:-}"
     row "$id: $label" "$(calc '%.0f' "$rps")" "$(calc '%.2f' "$p50")" "$(calc '%.2f' "$p99")" "$ratio" \
-        "${p:-none} ($requests requests)" "$(calc '%.0f' "${near:-0}")"
+        "${p:-none} ($requests requests)" "$ceil"
+}
+row_rps=()
+
+# Fills in each row's ratio to the mean of the ceilings before and after it.
+fill_ratios() {
+    local i r mean
+    for i in "${!row_rps[@]}"; do
+        mean=$(calc '%.1f' "(${near_ceilings[i]} + ${near_ceilings[i + 1]:-${near_ceilings[i]}}) / 2")
+        r=$(awk -v r="${row_rps[i]}" -v c="$mean" 'BEGIN { if (c > 0) printf "%.3f", r / c; else print "-" }')
+        rows=("${rows[@]//@RATIO$i@/$r}")
+        rows=("${rows[@]//@NEAR$i@/$(calc '%.0f' "$mean")}")
+    done
 }
 
 # Queues the POSTs that store meter METER: TOTAL readings every STEP seconds
@@ -296,6 +313,8 @@ run_wrk compare-week-tou "GET /price-plans/compare-all/bench-week, $week_n readi
     /price-plans/compare-all/bench-week meters.lua /price-plans/compare-all/bench-week
 
 rss_end=$(worker_rss)
+ceiling_now # the ceiling after the last row
+fill_ratios
 
 # ---------------------------------------------------------------------------
 # Report
@@ -315,12 +334,13 @@ report() {
     echo
     echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, $workers workers, wrk -t$threads -c$conns -d$dur on the same machine, Redis AOF appendfsync always; $elapsed s in all."
     echo
-    echo "| row | req/s | p50 ms | p99 ms | ratio to ceiling | ceiling just before | problems |"
+    echo "| row | req/s | p50 ms | p99 ms | ratio to ceiling | ceiling around it | problems |"
     echo "|---|---:|---:|---:|---:|---:|---|"
     printf '%s\n' "${rows[@]}"
     echo
-    echo "Ratios are to the ceiling (\`GET /health/live\`, no Redis) measured for $ceil_dur just before each"
-    echo "row, with the same wrk settings; those ceilings ranged from" \
+    echo "Ratios are to the ceiling around each row (\`GET /health/live\`, no Redis): the mean of two"
+    echo "$ceil_dur runs with the same wrk settings, just before and just after the row; those ceiling runs"
+    echo "ranged from" \
         "$(printf '%s\n' "${near_ceilings[@]}" | sort -n | head -n 1 | xargs printf '%.0f') to" \
         "$(printf '%s\n' "${near_ceilings[@]}" | sort -n | tail -n 1 | xargs printf '%.0f') req/s in this run."
     echo

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks a table written by scripts/bench.sh (BENCH_OUT): every row is there, each
-# wrk row completed requests (req/s above 0, and a ceiling measured before it) with no problem (no non-2xx answer, no
+# wrk row completed requests (req/s above 0, and a ceiling measured around it) with no problem (no non-2xx answer, no
 # timeout or socket error, its pre-check answered 200), and the memory and load
 # rows have a figure above 0.  It checks that the benchmark works, never how fast.
 # Prints one line per row and "N passed, M failed"; exits 1 if any failed.
@@ -24,7 +24,7 @@ for id in $wrk_rows; do
     if ! awk -v r="$rps" 'BEGIN { exit !(r + 0 > 0) }'; then
         bad "$id" "req/s is '$rps'"
     elif ! awk -v r="$near" 'BEGIN { exit !(r + 0 > 0) }'; then
-        bad "$id" "no ceiling measured just before it: '$near'"
+        bad "$id" "no ceiling measured around it: '$near'"
     elif [ "${problems%% *}" != none ]; then
         bad "$id" "$problems"
     else
