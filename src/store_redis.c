@@ -26,6 +26,7 @@
 #include "joi/buf.h"
 #include "joi/num.h"
 #include "joi/store.h"
+#include "joi/timeparse.h"
 #include "scripts.h"
 
 #define KEY_CONFIG_DOC "joi:{config}:doc"
@@ -500,8 +501,17 @@ static int parse_members(redisReply *rep, struct joi_readings *out, struct joi_e
     return 0;
 }
 
-/* ZRANGEBYSCORE (or, with a limit, the newest `limit` by ZREVRANGEBYSCORE) of a
- * meter's readings into the sink.  Returns 0 or -1 with err set. */
+/* 1 when from..to holds every time a reading can have (0..JOI_TIME_MAX). */
+static int whole_history(int64_t from, int64_t to)
+{
+    return from <= 0 && to >= JOI_TIME_MAX;
+}
+
+/* A meter's readings from..to into the sink, all of them or the newest `limit`.
+ * The whole history goes by rank (ZRANGE 0 -1, or -limit -1: ascending, and
+ * cheaper for Redis than comparing every score); a range by score (ZRANGEBYSCORE,
+ * or ZREVRANGEBYSCORE with a limit: newest first).  Returns 1 when the members
+ * came newest first, 0 when ascending, -1 with err set. */
 static int range_into(struct redis_store *r, const char *meter, int64_t from, int64_t to,
                       size_t limit, struct member_sink *sink, struct joi_error *err)
 {
@@ -510,9 +520,18 @@ static int range_into(struct redis_store *r, const char *meter, int64_t from, in
     snprintf(lo, sizeof lo, "%lld", (long long)from);
     snprintf(hi, sizeof hi, "%lld", (long long)to);
     snprintf(lim, sizeof lim, "%zu", limit);
+    int whole = whole_history(from, to);
     r->sink = sink;
     redisReply *rep;
-    if (limit > 0) {
+    if (whole) {
+        char first[24];
+        snprintf(first, sizeof first, "-%zu", limit);
+        const char *argv[] = {"ZRANGE", key, limit > 0 ? first : "0", "-1"};
+        size_t lens[4];
+        for (int i = 0; i < 4; i++)
+            lens[i] = strlen(argv[i]);
+        rep = run(r, 4, argv, lens, err);
+    } else if (limit > 0) {
         const char *argv[] = {"ZREVRANGEBYSCORE", key, hi, lo, "LIMIT", "0", lim};
         size_t lens[7];
         for (int i = 0; i < 7; i++)
@@ -534,16 +553,17 @@ static int range_into(struct redis_store *r, const char *meter, int64_t from, in
     }
     if (sink->malformed)
         return joi_error_set(err, 500, "the store holds a malformed reading");
-    return 0;
+    return !whole && limit > 0;
 }
 
 static int redis_readings_get(struct joi_store *s, const char *meter, int64_t from, int64_t to,
                               size_t limit, struct joi_readings *out, struct joi_error *err)
 {
     struct member_sink sink = {.out = out, .start = out->n};
-    if (range_into((struct redis_store *)s, meter, from, to, limit, &sink, err) != 0)
+    int newest_first = range_into((struct redis_store *)s, meter, from, to, limit, &sink, err);
+    if (newest_first < 0)
         return -1;
-    if (limit > 0) /* newest first: turned around */
+    if (newest_first)
         for (size_t i = sink.start, j = out->n; i + 1 < j; i++, j--) {
             struct joi_reading x = out->items[i];
             out->items[i] = out->items[j - 1];
@@ -558,12 +578,13 @@ static int redis_readings_json(struct joi_store *s, const char *meter, int64_t f
 {
     joi_buf_append(out, "[", 1);
     struct member_sink sink = {.json = out, .start = out->len};
-    if (limit > 0) { /* newest first: where each entry ends, to turn them around */
+    if (limit > 0 &&
+        !whole_history(from, to)) { /* newest first: where each entry ends, to turn them around */
         sink.cap = 64;
         sink.ends = joi_xmalloc(sink.cap * sizeof *sink.ends);
     }
     int rc = range_into((struct redis_store *)s, meter, from, to, limit, &sink, err);
-    if (rc == 0 && limit > 0 && sink.count > 1) {
+    if (rc == 1 && sink.count > 1) {
         size_t n = out->len - sink.start;
         char *copy = joi_xmalloc(n);
         memcpy(copy, out->data + sink.start, n);
@@ -580,7 +601,7 @@ static int redis_readings_json(struct joi_store *s, const char *meter, int64_t f
     free(sink.ends);
     joi_buf_append(out, "]", 1);
     *count = sink.count;
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 static int pipeline_once(struct redis_store *r, int ncmd, const char **const *argvs,

@@ -43,7 +43,7 @@ for member in garbage x1700000120:1 01700000120:1 1700000120:one 1700000120: :1 
     rcli DEL 'joi:{damaged-bad}:r'
     rcli ZADD 'joi:{damaged-bad}:r' 1700000000 1700000000:0.5 1700000060 "$member" 1700000120 1700000180:2
     expect "member '$member': 500" /readings/read/damaged-bad 500 "$malformed"
-    expect "member '$member', latest first (limit): 500" '/readings/read/damaged-bad?limit=2' 500 "$malformed"
+    expect "member '$member', with limit: 500" '/readings/read/damaged-bad?limit=2' 500 "$malformed"
     expect "member '$member', usage: 500" '/readings/usage/damaged-bad?period=day' 500 "$malformed"
 done
 
@@ -63,6 +63,11 @@ expect "a malformed day of buckets: 500" /price-plans/compare-all/damaged-bucket
 rcli ZADD 'joi:{damaged-limit}:r' 1700000000 1700000000:0.5 1700000060 1700000060:1.25 1700000120 1700000120:2
 expect "limit still gives the latest, ascending" '/readings/read/damaged-limit?limit=2' 200 \
     '[{"time":1700000060,"reading":1.25},{"time":1700000120,"reading":2}]'
+expect "limit in a range gives the latest of the range, ascending" \
+    '/readings/read/damaged-limit?limit=2&to=1700000060' 200 \
+    '[{"time":1700000000,"reading":0.5},{"time":1700000060,"reading":1.25}]'
+expect "limit 1 in a range" '/readings/read/damaged-limit?limit=1&from=1700000060' 200 \
+    '[{"time":1700000120,"reading":2}]'
 expect "the good meter still reads back" /readings/read/damaged-good 200 "$good"
 [ "$(worker_pids)" = "$workers_before" ]
 check "no worker restarted" $? "before: $workers_before after: $(worker_pids)"
