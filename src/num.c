@@ -152,7 +152,7 @@ static size_t format_g(int negative, const char *d, int k, int x, int p, char *o
 static size_t format_round_trip(double v, char *out)
 {
     char e[40];
-    /* "-d.dddddddddddddddde-XXX" */
+    /* sign, one digit, point, 16 digits, e, exponent: "-1.2345678901234567e-05" */
     int len = snprintf(e, sizeof e, "%.16e", v);
     if (len <= 0 || (size_t)len >= sizeof e)
         return 0;
