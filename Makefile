@@ -16,12 +16,24 @@ REDIS   ?=
 PREFIX  ?= /usr/local
 
 CC      ?= cc
-PKGS    := fcgi hiredis json-c
-WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wwrite-strings -Werror
+# The libraries the programs link, found with pkg-config where they ship a .pc
+# file (fcgi and CUnit are linked by name).  CPPFLAGS, CFLAGS and LDFLAGS from
+# the command line or the environment are added to ours, never replace them;
+# WERROR=0 builds without -Werror (a newer compiler's new warning then does not
+# stop a user's build; CI and the tests keep it on).
+PKGS    := hiredis json-c
+WERROR  ?= 1
+WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wwrite-strings
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
 B       := build
-BASE_CFLAGS := $(WARN) -O2 -g -D_DEFAULT_SOURCE -Iinclude -I$(B)/gen -MMD -MP
-override CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
-LIBS    = $(shell pkg-config --libs json-c hiredis 2>/dev/null || echo -ljson-c -lhiredis) -lm
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lhiredis)
+REAL_CPPFLAGS := -D_DEFAULT_SOURCE -Iinclude -I$(B)/gen $(PKG_CFLAGS) $(CPPFLAGS)
+REAL_CFLAGS   := $(WARN) -O2 -g -MMD -MP $(CFLAGS)
+REAL_LDFLAGS  := $(LDFLAGS)
+LIBS    = $(PKG_LIBS) -lm
 
 LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.c \
            src/readings.c src/config.c src/price.c src/http.c src/token.c src/store.c \
@@ -29,40 +41,54 @@ LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/obj/%.o)
+E2E_OBJ  := $(E2E_SRC:%.c=$(B)/obj/%.o)
 # Each tests/e2e/*_test.sh runs against a fresh stack of its own, like the CUnit suite.
 E2E_SCRIPTS := $(sort $(wildcard tests/e2e/*_test.sh))
 
-.PHONY: all deps test unit e2e run start stop check-asan leakcheck fuzz format clean install
+.PHONY: all deps build-deps test unit e2e run start stop check-asan leakcheck fuzz format clean install
 
 all: $(B)/joi-worker $(B)/joi-admin
 
+# deps installs everything the tests and `make run` need (the stack, browser,
+# proxies, load generator); build-deps only what compiling and the unit tests need.
 deps:
 	@scripts/deps.sh
 
+build-deps:
+	@scripts/deps.sh --build
+
+# The Lua scripts, embedded as C strings.  Only the files that include scripts.h
+# depend on it (through their -MMD dependency files); for every other object it is
+# order-only, so that it exists before the first build.
 $(B)/gen/scripts.h: scripts/embed-lua.sh $(wildcard redis/*.lua)
 	@mkdir -p $(@D)
 	scripts/embed-lua.sh $@ $(wildcard redis/*.lua)
 
-$(B)/obj/%.o: src/%.c $(B)/gen/scripts.h
+$(B)/obj/%.o: src/%.c | $(B)/gen/scripts.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(REAL_CPPFLAGS) $(REAL_CFLAGS) -c -o $@ $<
+
+$(B)/obj/tests/%.o: tests/%.c | $(B)/gen/scripts.h
+	@mkdir -p $(@D)
+	$(CC) $(REAL_CPPFLAGS) $(REAL_CFLAGS) -c -o $@ $<
 
 $(B)/libjoi.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(B)/joi-worker: $(B)/obj/worker.o $(B)/libjoi.a
-	$(CC) $(CFLAGS) -o $@ $^ -lfcgi $(LIBS)
+	$(CC) $(REAL_CFLAGS) $(REAL_LDFLAGS) -o $@ $^ -lfcgi $(LIBS)
 
 $(B)/joi-admin: $(B)/obj/admin.o $(B)/libjoi.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(REAL_CFLAGS) $(REAL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/unit-tests: $(UNIT_SRC) $(B)/libjoi.a
-	$(CC) $(CFLAGS) -o $@ $(UNIT_SRC) $(B)/libjoi.a -lcunit $(LIBS)
+$(B)/unit-tests: $(UNIT_OBJ) $(B)/libjoi.a
+	$(CC) $(REAL_CFLAGS) $(REAL_LDFLAGS) -o $@ $^ -lcunit $(LIBS)
 
-$(B)/e2e-tests: $(E2E_SRC) $(B)/libjoi.a
-	$(CC) $(CFLAGS) -o $@ $(E2E_SRC) $(B)/libjoi.a -lcunit -lcurl $(LIBS)
+$(B)/e2e-tests: $(E2E_OBJ) $(B)/libjoi.a
+	$(CC) $(REAL_CFLAGS) $(REAL_LDFLAGS) -o $@ $^ -lcunit -lcurl $(LIBS)
 
-unit: deps $(B)/unit-tests
+unit: build-deps $(B)/unit-tests
 	$(B)/unit-tests
 
 e2e: deps all $(B)/e2e-tests
@@ -120,7 +146,7 @@ FUZZ_FLAGS   := $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize
 FUZZ_TARGETS := request config
 
 $(B)/fuzz-%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(B)/gen/scripts.h
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB_SRC) $(LDFLAGS) $(LIBS)
 
 fuzz:
 	@scripts/deps.sh clang libclang-rt-14-dev
@@ -173,4 +199,4 @@ install: all
 clean:
 	rm -rf build
 
--include $(wildcard $(B)/obj/*.d)
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,11 +1,18 @@
 #!/bin/sh
 # Installs the Debian packages the service, its tests and its tools need, when
 # they are missing.  As root it runs apt-get; otherwise it prints the command.
-# Usage: scripts/deps.sh [extra-package...]
+# Usage: scripts/deps.sh [--build] [extra-package...]
+#   --build   only what compiling the programs and running the unit tests need
 set -eu
-pkgs="make gcc pkg-config libfcgi-dev libhiredis-dev libjson-c-dev libcunit1-dev \
-libcurl4-openssl-dev redis-server redis-tools lighttpd curl wrk tzdata ca-certificates \
+build="make gcc pkg-config libfcgi-dev libhiredis-dev libjson-c-dev libcunit1-dev \
+libcurl4-openssl-dev tzdata"
+if [ "${1:-}" = --build ]; then
+    shift
+    pkgs="$build $*"
+else
+    pkgs="$build redis-server redis-tools lighttpd curl wrk ca-certificates \
 python3-jsonschema nutcracker iproute2 chromium nodejs npm $*"
+fi
 missing=""
 for p in $pkgs; do
     # A Node.js from elsewhere counts as installed (NodeSource's nodejs package
