@@ -37,7 +37,9 @@ LIBS    = $(PKG_LIBS) -lm
 
 LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.c \
            src/readings.c src/config.c src/price.c src/http.c src/token.c src/store.c \
-           src/store_mem.c src/store_redis.c src/app.c
+           src/store_mem.c src/store_redis.c src/jsonw.c src/params.c src/response.c \
+           src/pricing.c src/handle_health.c src/handle_readings.c src/handle_usage.c \
+           src/handle_plans.c src/router.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
@@ -74,6 +76,7 @@ $(B)/obj/tests/%.o: tests/%.c | $(B)/gen/scripts.h
 	$(CC) $(REAL_CPPFLAGS) $(REAL_CFLAGS) -c -o $@ $<
 
 $(B)/libjoi.a: $(LIB_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 
 $(B)/joi-worker: $(B)/obj/worker.o $(B)/libjoi.a

@@ -15,8 +15,8 @@
 #include "joi/json.h"
 #include "joi/meter.h"
 
-static const char *const day_names[7] = {"MONDAY", "TUESDAY",  "WEDNESDAY", "THURSDAY",
-                                         "FRIDAY", "SATURDAY", "SUNDAY"};
+const char *const joi_day_names[7] = {"MONDAY", "TUESDAY",  "WEDNESDAY", "THURSDAY",
+                                      "FRIDAY", "SATURDAY", "SUNDAY"};
 
 int joi_tz_valid(const char *name)
 {
@@ -112,7 +112,7 @@ static int parse_day(struct json_object *v)
     if (!json_object_is_type(v, json_type_string))
         return -1;
     for (int d = 0; d < 7; d++)
-        if (strcmp(json_object_get_string(v), day_names[d]) == 0)
+        if (strcmp(json_object_get_string(v), joi_day_names[d]) == 0)
             return d;
     return -1;
 }
@@ -205,8 +205,7 @@ static int parse_plan(struct json_object *p, size_t i, struct joi_plan *out, str
         return joi_error_set(err, 400, "%s must be an object", where);
     if (!json_object_object_get_ex(p, "id", &v) || !json_object_is_type(v, json_type_string) ||
         !joi_meter_id_valid(json_object_get_string(v), (size_t)json_object_get_string_len(v)))
-        return joi_error_set(err, 400, "%s: id must be 1 to 64 characters from A-Z a-z 0-9 . _ -",
-                             where);
+        return joi_error_set(err, 400, "%s: id must be " JOI_METER_RULE, where);
     out->id = joi_xstrndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
     snprintf(where, sizeof where, "pricePlans[%zu] (%s)", i, out->id);
     if (json_object_object_get_ex(p, "supplier", &v)) {

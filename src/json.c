@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <json-c/printbuf.h>
-
 #include "joi/json.h"
 #include "joi/num.h"
 #include "joi/timeparse.h"
@@ -32,32 +30,16 @@ static size_t lexical_fault(const char *s, size_t len, const char **what)
             }
             i++;
         } else if (s[i] == '-' || DIGIT(i)) {
-            size_t start = i;
-            if (s[i] == '-')
-                i++;
-            int ok = DIGIT(i);
-            if (ok && s[i] == '0')
-                i++;
-            else
-                while (DIGIT(i))
-                    i++;
-            if (ok && i < len && s[i] == '.') {
-                ok = DIGIT(i + 1);
-                for (i++; DIGIT(i); i++)
-                    ;
-            }
-            if (ok && i < len && (s[i] == 'e' || s[i] == 'E')) {
-                i++;
-                if (i < len && (s[i] == '+' || s[i] == '-'))
-                    i++;
-                ok = DIGIT(i);
-                while (DIGIT(i))
-                    i++;
-            }
-            if (!ok || DIGIT(i) || (i < len && s[i] == '.')) {
+            /* A number must be followed by something that cannot continue one:
+             * "01", "1." and "1e" are where json-c is lenient. */
+            size_t n = joi_num_json_span(s + i, len - i);
+            size_t end = i + n;
+            if (n == 0 || DIGIT(end) ||
+                (end < len && (s[end] == '.' || s[end] == 'e' || s[end] == 'E'))) {
                 *what = "invalid number";
-                return start;
+                return i;
             }
+            i = end;
         } else if (s[i] == 'N' || s[i] == 'I') {
             *what = "NaN and Infinity are not JSON";
             return i;
@@ -180,53 +162,6 @@ struct json_object *joi_json_number(double v)
     char text[JOI_NUM_MAX];
     joi_num_format(v, text);
     return json_object_new_double_s(v, text);
-}
-
-struct readings_copy {
-    size_t n;
-    struct joi_reading items[];
-};
-
-static void readings_copy_free(struct json_object *jso, void *userdata)
-{
-    (void)jso;
-    free(userdata);
-}
-
-static int readings_serialize(struct json_object *jso, struct printbuf *pb, int level, int flags)
-{
-    (void)level;
-    (void)flags;
-    const struct readings_copy *c = json_object_get_userdata(jso);
-    if (printbuf_memappend(pb, "[", 1) < 0)
-        return -1;
-    for (size_t i = 0; i < c->n; i++) {
-        char text[128];
-        size_t len = 0;
-        if (i)
-            text[len++] = ',';
-        memcpy(text + len, "{\"time\":", 8);
-        len += 8;
-        len += joi_num_int((long long)c->items[i].time, text + len);
-        memcpy(text + len, ",\"reading\":", 11);
-        len += 11;
-        len += joi_num_format(c->items[i].kw, text + len);
-        text[len++] = '}';
-        if (printbuf_memappend(pb, text, (int)len) < 0)
-            return -1;
-    }
-    return printbuf_memappend(pb, "]", 1) < 0 ? -1 : 0;
-}
-
-struct json_object *joi_json_readings(const struct joi_reading *r, size_t n)
-{
-    struct readings_copy *c = joi_xmalloc(sizeof *c + n * sizeof c->items[0]);
-    c->n = n;
-    if (n)
-        memcpy(c->items, r, n * sizeof c->items[0]);
-    struct json_object *arr = json_object_new_array();
-    json_object_set_serializer(arr, readings_serialize, c, readings_copy_free);
-    return arr;
 }
 
 void joi_json_append(struct joi_buf *out, struct json_object *obj)

@@ -34,6 +34,34 @@ size_t joi_num_int(long long v, char *out)
     return len;
 }
 
+size_t joi_num_json_span(const char *s, size_t len)
+{
+#define DIGIT(k) ((k) < len && s[k] >= '0' && s[k] <= '9')
+    size_t i = 0;
+    if (i < len && s[i] == '-')
+        i++;
+    if (!DIGIT(i))
+        return 0;
+    if (s[i] == '0')
+        i++;
+    else
+        while (DIGIT(i))
+            i++;
+    if (i < len && s[i] == '.' && DIGIT(i + 1))
+        for (i++; DIGIT(i); i++)
+            ;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        size_t e = i + 1;
+        if (e < len && (s[e] == '+' || s[e] == '-'))
+            e++;
+        if (DIGIT(e))
+            for (i = e; DIGIT(i); i++)
+                ;
+    }
+    return i;
+#undef DIGIT
+}
+
 int joi_num_parse(const char *s, size_t len, double *out)
 {
     static const double p10[] = {1,   1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,

@@ -143,8 +143,7 @@ int joi_batch_parse(const char *buf, size_t len, struct joi_batch *out, struct j
     }
     if (!json_object_is_type(id, json_type_string) ||
         !joi_meter_id_valid(json_object_get_string(id), (size_t)json_object_get_string_len(id))) {
-        joi_error_set_at(err, 400, "/smartMeterId",
-                         "smartMeterId must be 1 to 64 characters from A-Z a-z 0-9 . _ -");
+        joi_error_set_at(err, 400, "/smartMeterId", "smartMeterId must be " JOI_METER_RULE);
         goto out;
     }
     memcpy(out->meter, json_object_get_string(id), (size_t)json_object_get_string_len(id) + 1);

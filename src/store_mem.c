@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "joi/buf.h"
-#include "joi/json.h"
+#include "joi/num.h"
 #include "joi/store.h"
 
 struct mem_meter {
@@ -98,17 +98,18 @@ static int mem_readings_get(struct joi_store *s, const char *meter, int64_t from
     return 0;
 }
 
-static int mem_readings_json(struct joi_store *s, const char *meter, int64_t from, int64_t to,
-                             size_t limit, struct joi_buf *out, size_t *count,
+static int mem_readings_each(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                             size_t limit, joi_store_reading_fn fn, void *arg, size_t *count,
                              struct joi_error *err)
 {
     struct joi_readings r;
     joi_readings_init(&r);
     int rc = mem_readings_get(s, meter, from, to, limit, &r, err);
     if (rc == 0) {
-        struct json_object *arr = joi_json_readings(r.items, r.n);
-        joi_json_append(out, arr);
-        json_object_put(arr);
+        for (size_t i = 0; i < r.n; i++) {
+            char text[JOI_NUM_MAX];
+            fn(arg, r.items[i].time, text, joi_num_format(r.items[i].kw, text));
+        }
         *count = r.n;
     }
     joi_readings_free(&r);
@@ -209,7 +210,7 @@ static const struct joi_store_ops mem_ops = {
     .ping = mem_ping,
     .readings_put = mem_readings_put,
     .readings_get = mem_readings_get,
-    .readings_json = mem_readings_json,
+    .readings_each = mem_readings_each,
     .summary_get = mem_summary_get,
     .readings_get_ranges = mem_readings_get_ranges,
     .readings_count = mem_readings_count,

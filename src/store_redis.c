@@ -40,11 +40,16 @@
  * as usual, and the caller tells the two apart by the pointer it gets back. */
 struct member_sink {
     struct joi_readings *out; /* either the readings, parsed */
-    struct joi_buf *json;     /* or the read endpoint's JSON entries, comma-separated */
-    size_t start; /* out->n or json->len before the command: a retried command starts there */
-    size_t count; /* members taken */
-    size_t *ends; /* json: where each entry ends (for turning a newest-first list around) */
+    joi_store_reading_fn fn;  /* or each reading handed to fn (readings_each) */
+    void *arg;
+    /* fn's newest-first lists: the members are held here ("time:reading" each,
+     * ends[k] where the k-th ends) until the reply is complete, then handed over
+     * oldest first.  NULL when members go to fn as they arrive. */
+    struct joi_buf *held;
+    size_t *ends;
     size_t cap;
+    size_t start;  /* out->n before the command: a retried command starts there */
+    size_t count;  /* members taken */
     int malformed; /* a member that is not "time:reading", or not a string */
 };
 
@@ -63,39 +68,6 @@ static redisReplyObjectFunctions sink_fns;
 static char sink_obj; /* what hiredis holds for a member list and for each member */
 #define SINK_REPLY ((redisReply *)(void *)&sink_obj)
 
-/* Checks that s[0..len) is a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int json_number(const char *s, size_t len)
-{
-    size_t i = 0;
-    if (i < len && s[i] == '-')
-        i++;
-    if (i < len && s[i] == '0')
-        i++;
-    else if (i < len && s[i] >= '1' && s[i] <= '9')
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-            i++;
-    else
-        return 0;
-    if (i < len && s[i] == '.') {
-        size_t d = ++i;
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == d)
-            return 0;
-    }
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < len && (s[i] == '+' || s[i] == '-'))
-            i++;
-        size_t d = i;
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == d)
-            return 0;
-    }
-    return i == len;
-}
-
 /* Splits member "time:reading" as the store writes it: the time in digits (no
  * leading zero, at most 12), the reading a JSON number.  Returns the length of the
  * time, or 0 when the member is malformed. */
@@ -104,8 +76,8 @@ static size_t split_member(const char *s, size_t len)
     size_t tl = 0;
     while (tl < len && s[tl] >= '0' && s[tl] <= '9')
         tl++;
-    if (tl == 0 || tl > 12 || tl == len || s[tl] != ':' || (s[0] == '0' && tl > 1) ||
-        !json_number(s + tl + 1, len - tl - 1))
+    if (tl == 0 || tl > 12 || tl + 1 >= len || s[tl] != ':' || (s[0] == '0' && tl > 1) ||
+        joi_num_json_span(s + tl + 1, len - tl - 1) != len - tl - 1)
         return 0;
     return tl;
 }
@@ -123,35 +95,42 @@ static int parse_member(const char *s, size_t len, int64_t *time, double *kw)
     return 0;
 }
 
-/* Appends member "time:reading" to the JSON entries as {"time":T,"reading":R}, the
- * text copied as stored: the store writes the time as digits and the reading in
- * the shortest form that reads back (joi_num_format), which is what formatting
- * the parsed numbers again would give.  Anything else is malformed. */
-static int json_entry(struct member_sink *sink, const char *str, size_t len)
+/* Hands member "time:reading" to the sink's fn (or holds it, for a newest-first
+ * list): the reading's text as stored, which the store writes in the shortest form
+ * that reads back (joi_num_format).  Returns -1 when the member is malformed. */
+static int member_take(struct member_sink *sink, const char *str, size_t len)
 {
     size_t tl = split_member(str, len);
     if (tl == 0)
         return -1;
-    const char *reading = str + tl + 1;
-    size_t rl = len - tl - 1;
-    int comma = sink->count > 0;
-    char *p = joi_buf_extend(sink->json, (size_t)comma + 8 + tl + 11 + rl + 1);
-    if (comma)
-        *p++ = ',';
-    memcpy(p, "{\"time\":", 8);
-    memcpy(p + 8, str, tl);
-    p += 8 + tl;
-    memcpy(p, ",\"reading\":", 11);
-    memcpy(p + 11, reading, rl);
-    p[11 + rl] = '}';
-    if (sink->ends) {
-        if (sink->count == sink->cap) {
-            sink->cap *= 2;
-            sink->ends = joi_xrealloc(sink->ends, sink->cap * sizeof *sink->ends);
-        }
-        sink->ends[sink->count] = sink->json->len;
+    if (sink->held == NULL) {
+        long long t = 0;
+        for (size_t i = 0; i < tl; i++)
+            t = t * 10 + (str[i] - '0');
+        sink->fn(sink->arg, t, str + tl + 1, len - tl - 1);
+        return 0;
     }
+    joi_buf_append(sink->held, str, len);
+    if (sink->count == sink->cap) {
+        sink->cap = sink->cap ? 2 * sink->cap : 64;
+        sink->ends = joi_xrealloc(sink->ends, sink->cap * sizeof *sink->ends);
+    }
+    sink->ends[sink->count] = sink->held->len;
     return 0;
+}
+
+/* Hands the held members to fn, oldest first (they came newest first). */
+static void members_release(struct member_sink *sink)
+{
+    for (size_t k = sink->count; k-- > 0;) {
+        size_t begin = k == 0 ? 0 : sink->ends[k - 1];
+        const char *m = sink->held->data + begin;
+        size_t len = sink->ends[k] - begin, tl = split_member(m, len);
+        long long t = 0;
+        for (size_t i = 0; i < tl; i++)
+            t = t * 10 + (m[i] - '0');
+        sink->fn(sink->arg, t, m + tl + 1, len - tl - 1);
+    }
 }
 
 /* The sink's share of a task: 1 for the top-level array, 2 for an element of it,
@@ -175,8 +154,8 @@ static void *sink_string(const redisReadTask *task, char *str, size_t len)
     double kw;
     if (task->type != REDIS_REPLY_STRING)
         sink->malformed = 1;
-    else if (sink->json)
-        sink->malformed |= json_entry(sink, str, len) != 0;
+    else if (sink->fn)
+        sink->malformed |= member_take(sink, str, len) != 0;
     else if (parse_member(str, len, &t, &kw) != 0)
         sink->malformed = 1;
     else
@@ -290,9 +269,9 @@ static int append_command(redisContext *c, int argc, const char **argv, const si
 static redisReply *command(struct redis_store *r, int argc, const char **argv, const size_t *lens)
 {
     if (r->sink) {
-        if (r->sink->json)
-            r->sink->json->len = r->sink->start;
-        else
+        if (r->sink->held)
+            joi_buf_reset(r->sink->held);
+        else if (r->sink->out)
             r->sink->out->n = r->sink->start;
         r->sink->count = 0;
         r->sink->malformed = 0;
@@ -349,7 +328,9 @@ static redisReply *run(struct redis_store *r, int argc, const char **argv, const
     if (ensure_connected(r, err))
         return NULL;
     redisReply *rep = command(r, argc, argv, lens);
-    if (rep == NULL && connection_was_stale(r->c, reused)) {
+    /* Readings already handed to a sink's fn cannot be taken back: no retry then. */
+    int handed = r->sink && r->sink->fn && !r->sink->held && r->sink->count > 0;
+    if (rep == NULL && !handed && connection_was_stale(r->c, reused)) {
         drop(r);
         if (ensure_connected(r, err))
             return NULL;
@@ -572,34 +553,20 @@ static int redis_readings_get(struct joi_store *s, const char *meter, int64_t fr
     return 0;
 }
 
-static int redis_readings_json(struct joi_store *s, const char *meter, int64_t from, int64_t to,
-                               size_t limit, struct joi_buf *out, size_t *count,
+static int redis_readings_each(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                               size_t limit, joi_store_reading_fn fn, void *arg, size_t *count,
                                struct joi_error *err)
 {
-    joi_buf_append(out, "[", 1);
-    struct member_sink sink = {.json = out, .start = out->len};
-    if (limit > 0 &&
-        !whole_history(from, to)) { /* newest first: where each entry ends, to turn them around */
-        sink.cap = 64;
-        sink.ends = joi_xmalloc(sink.cap * sizeof *sink.ends);
-    }
+    struct joi_buf held;
+    joi_buf_init(&held);
+    struct member_sink sink = {.fn = fn, .arg = arg};
+    if (limit > 0 && !whole_history(from, to))
+        sink.held = &held; /* newest first: held, then handed over oldest first */
     int rc = range_into((struct redis_store *)s, meter, from, to, limit, &sink, err);
-    if (rc == 1 && sink.count > 1) {
-        size_t n = out->len - sink.start;
-        char *copy = joi_xmalloc(n);
-        memcpy(copy, out->data + sink.start, n);
-        out->len = sink.start;
-        for (size_t k = sink.count; k-- > 0;) {
-            size_t begin = k == 0 ? 0 : sink.ends[k - 1] - sink.start + 1; /* after the comma */
-            size_t end = sink.ends[k] - sink.start;
-            if (k + 1 < sink.count)
-                joi_buf_append(out, ",", 1);
-            joi_buf_append(out, copy + begin, end - begin);
-        }
-        free(copy);
-    }
+    if (rc == 1)
+        members_release(&sink);
     free(sink.ends);
-    joi_buf_append(out, "]", 1);
+    joi_buf_free(&held);
     *count = sink.count;
     return rc < 0 ? -1 : 0;
 }
@@ -909,7 +876,7 @@ static const struct joi_store_ops redis_ops = {
     .ping = redis_ping,
     .readings_put = redis_readings_put,
     .readings_get = redis_readings_get,
-    .readings_json = redis_readings_json,
+    .readings_each = redis_readings_each,
     .summary_get = redis_summary_get,
     .readings_get_ranges = redis_readings_get_ranges,
     .readings_count = redis_readings_count,

@@ -1,10 +1,11 @@
 /*
- * app.h -- the request handler: request struct in, response struct out.
+ * app.h -- the service as a function: request struct in, response struct out.
  *
  * joi_app_handle() never touches a socket: the FastCGI loop (worker.c) fills a
  * joi_request from the server's parameters and body, and writes the
- * joi_response back.  All routing, validation and rendering of problem
- * details happens here.
+ * joi_response back.  The router (router.c) finds the endpoint's handler
+ * (handle_*.c, see joi/handler.h), which fills the response; a failed handler's
+ * error is rendered as problem details in one place (response.c).
  */
 #ifndef JOI_APP_H
 #define JOI_APP_H
@@ -12,7 +13,7 @@
 #include <stddef.h>
 
 #include "joi/buf.h"
-#include "joi/config.h"
+#include "joi/pricing.h"
 #include "joi/store.h"
 
 #define JOI_BODY_MAX (1024 * 1024)
@@ -37,9 +38,8 @@ struct joi_response {
 };
 
 struct joi_app {
-    struct joi_store *store;   /* borrowed */
-    struct joi_config *config; /* cached plans file, owned */
-    long long config_version;
+    struct joi_store *store; /* borrowed */
+    struct joi_plans plans;  /* the worker's copy of the plans file */
 };
 
 void joi_app_init(struct joi_app *app, struct joi_store *store);

@@ -59,6 +59,9 @@ const struct joi_plan *joi_config_account(const struct joi_config *c, const char
 /* The zone a plan is priced in. */
 const char *joi_config_plan_tz(const struct joi_config *c, const struct joi_plan *p);
 
+/* The names of the days as the plans file writes them, 0 = MONDAY .. 6 = SUNDAY. */
+extern const char *const joi_day_names[7];
+
 /* 1 when name is a zone of the system's time-zone database, else 0. */
 int joi_tz_valid(const char *name);
 

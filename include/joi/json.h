@@ -26,12 +26,6 @@ struct json_object *joi_json_parse(const char *buf, size_t len, struct joi_error
 /* A json-c double that serialises in the shortest round-trip form.  v must be finite. */
 struct json_object *joi_json_number(double v);
 
-/* A JSON array [{"time": t, "reading": kw}, ...] of n readings (copied), in the
- * API's number format.  It is a json-c array with a serializer of its own, so that
- * a long list costs no json-c object per reading; it serialises like the objects
- * would (and has no elements to json-c's accessors). */
-struct json_object *joi_json_readings(const struct joi_reading *r, size_t n);
-
 /* Appends obj serialised without spaces or slash escaping to out. */
 void joi_json_append(struct joi_buf *out, struct json_object *obj);
 

@@ -20,6 +20,9 @@
 
 struct joi_store;
 
+/* What readings_each hands over per reading. */
+typedef void (*joi_store_reading_fn)(void *arg, int64_t time, const char *text, size_t len);
+
 struct joi_store_ops {
     int (*ping)(struct joi_store *s, struct joi_error *err);
     /* Stores readings atomically: all or nothing; a time already stored is replaced,
@@ -35,11 +38,15 @@ struct joi_store_ops {
      * limit > 0 only the latest `limit` of them. */
     int (*readings_get)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
                         size_t limit, struct joi_readings *out, struct joi_error *err);
-    /* The read endpoint's body for the same readings as readings_get: a JSON array
-     * of {"time":T,"reading":R} appended to out, ascending by time; *count is the
-     * number of readings in it. */
-    int (*readings_json)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
-                         size_t limit, struct joi_buf *out, size_t *count, struct joi_error *err);
+    /* The same readings as readings_get, handed to fn one by one, ascending by time:
+     * each one's time and its stored text (a JSON number in the shortest form that
+     * reads back to the reading; text[0..len) is borrowed for the call).  This is the
+     * path for answers that print readings (JSON, CSV): the text is never parsed or
+     * formatted again.  *count is the number of readings handed over.  On failure
+     * fn may already have seen some readings: the caller discards what it wrote. */
+    int (*readings_each)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                         size_t limit, joi_store_reading_fn fn, void *arg, size_t *count,
+                         struct joi_error *err);
     /* A meter's pre-aggregates (see joi/price.h), sorted; count 0 when it has no
      * readings.  Free with joi_summary_free.  *config_version is the plans file's
      * version (as config_get gives it), read in the same round trip: pricing needs

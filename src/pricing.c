@@ -1,0 +1,194 @@
+/*
+ * pricing.c -- which data to read and how to price it (see joi/pricing.h).
+ *
+ * Terms: the "summary" is a meter's pre-aggregates (joi/price.h): energy per
+ * half-hour bucket, plus the "long intervals" (two consecutive readings further
+ * apart than JOI_LONG_INTERVAL, kept whole because a gap rule may exclude them).
+ * A bucket inside which some plan changes price is priced from the readings
+ * "around" it (within JOI_LONG_INTERVAL of its edges), fetched in as few ranges
+ * as possible; every other bucket is priced from its energy alone.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "joi/handler.h"
+#include "joi/pricing.h"
+#include "joi/store.h"
+
+void joi_plans_init(struct joi_plans *pl)
+{
+    pl->config = NULL;
+    pl->version = 0;
+}
+
+void joi_plans_free(struct joi_plans *pl)
+{
+    joi_config_free(pl->config);
+    joi_plans_init(pl);
+}
+
+const struct joi_config *joi_plans_current(struct joi_plans *pl, struct joi_store *s,
+                                           struct joi_error *err)
+{
+    long long version = pl->version;
+    char *doc = NULL;
+    size_t len = 0;
+    if (s->ops->config_get(s, &version, &doc, &len, err) != 0)
+        return NULL;
+    if (doc != NULL) {
+        struct joi_config *cfg;
+        struct joi_error perr;
+        joi_error_clear(&perr);
+        if (joi_config_parse(doc, len, &cfg, &perr) != 0) {
+            free(doc);
+            fprintf(stderr, "joi-worker: the stored plans file is invalid: %s\n", perr.detail);
+            joi_error_set(err, 500, "the stored plans file is invalid");
+            return NULL;
+        }
+        free(doc);
+        joi_config_free(pl->config);
+        pl->config = cfg;
+        pl->version = version;
+    } else if (version != pl->version) {
+        joi_config_free(pl->config); /* the file was removed */
+        pl->config = NULL;
+        pl->version = version;
+    }
+    if (pl->config == NULL) {
+        joi_error_set(err, 503, "no price plans are loaded (joi-admin load-config FILE)");
+        return NULL;
+    }
+    return pl->config;
+}
+
+const struct joi_config *joi_plans_at(struct joi_plans *pl, struct joi_store *s, long long version,
+                                      struct joi_error *err)
+{
+    if (version == pl->version && pl->config != NULL)
+        return pl->config;
+    return joi_plans_current(pl, s, err);
+}
+
+int joi_pricing_span_check(int64_t span, struct joi_error *err)
+{
+    if (span <= JOI_PRICE_MAX_SPAN)
+        return 0;
+    return joi_error_set(err, 422,
+                         "the readings span more than 100 years; choose a range with from and to");
+}
+
+void joi_priced_free(struct joi_priced *p)
+{
+    joi_readings_free(&p->readings);
+    free(p->costs);
+    p->costs = NULL;
+}
+
+static int too_few(const char *meter, struct joi_error *err)
+{
+    return joi_error_set(err, 422,
+                         "meter %s has readings at fewer than two distinct times, so no "
+                         "consumption can be computed",
+                         meter);
+}
+
+/* Prices from a summary, fetching the readings around the buckets inside which
+ * a plan changes price (merged into as few ranges as possible). */
+static int price_summary(struct joi_store *s, const char *meter, struct joi_priced *p,
+                         const struct joi_summary *sm, struct joi_error *err)
+{
+    int64_t *split;
+    size_t nsplit;
+    if (joi_summary_split_buckets(p->cfg, sm, &split, &nsplit) != 0)
+        return joi_error_set(err, 500, "a plan's time zone could not be used");
+    int64_t *ranges = joi_xmalloc((2 * nsplit + 1) * sizeof *ranges);
+    size_t nr = 0;
+    for (size_t i = 0; i < nsplit; i++) {
+        int64_t lo = split[i] * JOI_BUCKET_SECONDS - JOI_LONG_INTERVAL;
+        int64_t hi = (split[i] + 1) * JOI_BUCKET_SECONDS + JOI_LONG_INTERVAL;
+        if (nr > 0 && lo <= ranges[2 * nr - 1]) {
+            ranges[2 * nr - 1] = hi;
+            continue;
+        }
+        ranges[2 * nr] = lo;
+        ranges[2 * nr + 1] = hi;
+        nr++;
+    }
+    free(split);
+    struct joi_readings around;
+    joi_readings_init(&around);
+    int rc = s->ops->readings_get_ranges(s, meter, ranges, nr, &around, err);
+    free(ranges);
+    if (rc == 0) {
+        joi_readings_sort_unique(&around);
+        rc = joi_price_compare_summary(p->cfg, sm, around.items, around.n, p->costs, &p->usage);
+        if (rc < 0)
+            joi_error_set(err, 500, "a plan's time zone could not be used");
+    }
+    joi_readings_free(&around);
+    return rc;
+}
+
+/* The costs array and the meter's account plan, once p->cfg is known. */
+static void priced_plans(const char *meter, struct joi_priced *p)
+{
+    if (p->costs == NULL)
+        p->costs = joi_xcalloc(p->cfg->nplans, sizeof *p->costs);
+    p->current = joi_config_account(p->cfg, meter);
+}
+
+/* Prices a whole history from the meter's pre-aggregates sm.  Returns 0, -1 with
+ * err set, or 1 when the readings are needed instead. */
+static int price_from_summary(struct joi_store *s, const char *meter, struct joi_priced *p,
+                              const struct joi_summary *sm, struct joi_error *err)
+{
+    priced_plans(meter, p);
+    if (sm->count == 0)
+        return joi_error_no_readings(err, meter, 0);
+    if (sm->count < 2)
+        return too_few(meter, err);
+    if (joi_pricing_span_check(sm->last - sm->first, err))
+        return -1;
+    return price_summary(s, meter, p, sm, err);
+}
+
+int joi_pricing_price(struct joi_plans *pl, struct joi_store *s, const char *meter, int64_t from,
+                      int64_t to, int ranged, struct joi_priced *p, struct joi_error *err)
+{
+    joi_readings_init(&p->readings);
+    p->cfg = NULL;
+    p->costs = NULL;
+    p->current = NULL;
+    if (!ranged) {
+        /* The whole history: the pre-aggregates and the plans' version together. */
+        struct joi_summary sm;
+        long long version;
+        if (s->ops->summary_get(s, meter, &sm, &version, err) != 0)
+            return -1;
+        int rc = -1;
+        p->cfg = joi_plans_at(pl, s, version, err);
+        if (p->cfg != NULL)
+            rc = price_from_summary(s, meter, p, &sm, err);
+        joi_summary_free(&sm);
+        if (rc <= 0)
+            return rc;
+    } else {
+        p->cfg = joi_plans_current(pl, s, err);
+        if (p->cfg == NULL)
+            return -1;
+        priced_plans(meter, p);
+    }
+    if (s->ops->readings_get(s, meter, from, to, 0, &p->readings, err) != 0)
+        return -1;
+    if (p->readings.n == 0)
+        return joi_error_no_readings(err, meter, ranged);
+    joi_readings_sort_unique(&p->readings);
+    if (p->readings.n < 2)
+        return too_few(meter, err);
+    if (joi_pricing_span_check(
+            p->readings.items[p->readings.n - 1].time - p->readings.items[0].time, err))
+        return -1;
+    if (joi_price_compare(p->cfg, p->readings.items, p->readings.n, p->costs, &p->usage) != 0)
+        return joi_error_set(err, 500, "a plan's time zone could not be used");
+    return 0;
+}
