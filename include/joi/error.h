@@ -5,7 +5,7 @@
  * `struct joi_error *` and, on failure, fills it with the HTTP status, a
  * human-readable detail and (when one field is at fault) a JSON Pointer into
  * the request body.  The conversion into an HTTP response happens in exactly
- * one place: joi_problem_render() in problem.c.
+ * one place: joi_response_problem() in response.c.
  */
 #ifndef JOI_ERROR_H
 #define JOI_ERROR_H

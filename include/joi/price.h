@@ -8,6 +8,24 @@
  * linearly) and adds each piece's energy to its segment.  Costs use the
  * segments of a plan's tariff windows; usage buckets use calendar segments:
  * both go through the same joi_integrate().
+ *
+ * Terms used here and in pricing.c:
+ *  - a "bucket" is a JOI_BUCKET_SECONDS slice of epoch time (UTC half-hours);
+ *    a meter's summary keeps the energy of each bucket;
+ *  - a "long interval" is two consecutive readings more than JOI_LONG_INTERVAL
+ *    apart: the summary keeps it whole (t1, p1, t2, p2) instead of in buckets,
+ *    so that a plans file's maxGapSeconds can still leave it out;
+ *  - a "split bucket" is a bucket inside which some plan's price changes (a
+ *    window at 16:10, a zone with a :45 offset): its cost cannot come from its
+ *    energy alone, so it is priced from the readings "around" it (those within
+ *    JOI_LONG_INTERVAL of its edges, which hold every interval touching it).
+ *
+ * Hidden state: zone conversions switch the process-wide TZ environment
+ * variable (setenv + tzset, then mktime/localtime_r), since C11 has no per-call
+ * zone.  A worker is single-threaded and nothing else in it reads TZ, so this is
+ * safe there; a threaded caller must serialise every function of this header
+ * that takes a zone (joi_schedule_tariff, joi_price_compare,
+ * joi_summary_split_buckets, joi_price_compare_summary, joi_usage_buckets).
  */
 #ifndef JOI_PRICE_H
 #define JOI_PRICE_H

@@ -5,7 +5,8 @@
  * Redis one (store_redis.c) serves the workers and the end-to-end tests, an
  * in-memory one (store_mem.c) serves unit tests and fuzzers.  Every function
  * returns 0 on success or -1 with err set: 503 when the store cannot be
- * reached or timed out (nothing was written), 500 for anything else.
+ * reached or timed out (nothing was written), 500 for anything else; the one
+ * exception, readings_put's 1 (the token record changed), is described there.
  */
 #ifndef JOI_STORE_H
 #define JOI_STORE_H
