@@ -212,10 +212,8 @@ void joi_integrate(const struct joi_reading *r, size_t n, int64_t max_gap,
     }
 }
 
-/* The multiplier schedule of a plan over [t0, t1], in the plan's zone.  Returns 0,
- * or -1 (with nothing left to free) when the zone cannot be used. */
-static int plan_schedule(const struct joi_config *c, const struct joi_plan *plan, int64_t t0,
-                         int64_t t1, struct joi_schedule *s)
+int joi_schedule_plan(const struct joi_config *c, const struct joi_plan *plan, int64_t t0,
+                      int64_t t1, struct joi_schedule *s)
 {
     if (joi_schedule_tariff(plan->rules, plan->nrules, joi_config_plan_tz(c, plan), t0, t1, s) == 0)
         return 0;
@@ -231,6 +229,11 @@ static int cmp_cost(const void *a, const void *b)
     return strcmp(x->plan->id, y->plan->id);
 }
 
+void joi_costs_sort(struct joi_cost *costs, size_t n)
+{
+    qsort(costs, n, sizeof *costs, cmp_cost);
+}
+
 int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, size_t n,
                       struct joi_cost *out, struct joi_usage *u)
 {
@@ -240,7 +243,7 @@ int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, s
     for (size_t p = 0; p < c->nplans; p++) {
         const struct joi_plan *plan = &c->plans[p];
         struct joi_schedule s;
-        if (plan_schedule(c, plan, t0, t1, &s) != 0)
+        if (joi_schedule_plan(c, plan, t0, t1, &s) != 0)
             return -1;
         double *kwh = joi_xcalloc(s.nbounds + 1, sizeof *kwh);
         joi_integrate(r, n, c->max_gap, &s, kwh, NULL);
@@ -253,7 +256,7 @@ int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, s
         free(kwh);
         joi_schedule_free(&s);
     }
-    qsort(out, c->nplans, sizeof *out, cmp_cost);
+    joi_costs_sort(out, c->nplans);
     return 0;
 }
 
@@ -359,255 +362,5 @@ int joi_usage_buckets(const struct joi_reading *r, size_t n, int64_t max_gap, co
     free(edges);
     *out = bk;
     *nout = m;
-    return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Pricing from pre-aggregates                                               */
-/* ------------------------------------------------------------------------ */
-
-void joi_summary_init(struct joi_summary *s)
-{
-    memset(s, 0, sizeof *s);
-}
-
-void joi_summary_free(struct joi_summary *s)
-{
-    if (s == NULL)
-        return;
-    free(s->buckets);
-    free(s->longs);
-    joi_summary_init(s);
-}
-
-static int cmp_bucket(const void *a, const void *b)
-{
-    int64_t x = ((const struct joi_bucket_energy *)a)->index;
-    int64_t y = ((const struct joi_bucket_energy *)b)->index;
-    return x < y ? -1 : (x > y);
-}
-
-static int cmp_interval(const void *a, const void *b)
-{
-    int64_t x = ((const struct joi_interval *)a)->t1, y = ((const struct joi_interval *)b)->t1;
-    return x < y ? -1 : (x > y);
-}
-
-void joi_summary_sort(struct joi_summary *s)
-{
-    /* Stores that keep buckets in order (a day of them per field) hand them over
-     * sorted or nearly: one pass tells, before a sort of 17520 buckets a year. */
-    size_t i = 1;
-    while (i < s->nbuckets && s->buckets[i - 1].index < s->buckets[i].index)
-        i++;
-    if (i < s->nbuckets)
-        qsort(s->buckets, s->nbuckets, sizeof *s->buckets, cmp_bucket);
-    if (s->nlongs > 1)
-        qsort(s->longs, s->nlongs, sizeof *s->longs, cmp_interval);
-}
-
-/* Energy of the part of interval (t1, p1)-(t2, p2) inside [lo, hi], computed as
- * joi_integrate() computes a piece between two boundaries. */
-static double piece(int64_t t1, double p1, int64_t t2, double p2, int64_t lo, int64_t hi)
-{
-    int64_t dt = t2 - t1, a = t1 > lo ? t1 : lo, b = t2 < hi ? t2 : hi;
-    if (b <= a)
-        return 0;
-    double pa = a == t1 ? p1 : p1 + (p2 - p1) * (double)(a - t1) / (double)dt;
-    double pb = b == t2 ? p2 : p1 + (p2 - p1) * (double)(b - t1) / (double)dt;
-    return (pa + pb) / 2 * (double)(b - a) / 3600;
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-
-void joi_summary_build(const struct joi_reading *r, size_t n, struct joi_summary *out)
-{
-    joi_summary_init(out);
-    out->count = (long long)n;
-    if (n == 0)
-        return;
-    out->first = r[0].time;
-    out->last = r[n - 1].time;
-    size_t capb = 0, capl = 0;
-    for (size_t i = 1; i < n; i++) {
-        int64_t t1 = r[i - 1].time, t2 = r[i].time;
-        if (t2 - t1 > JOI_LONG_INTERVAL) {
-            if (out->nlongs == capl) {
-                capl = capl ? 2 * capl : 16;
-                out->longs = joi_xrealloc(out->longs, capl * sizeof *out->longs);
-            }
-            out->longs[out->nlongs++] = (struct joi_interval){t1, t2, r[i - 1].kw, r[i].kw};
-            continue;
-        }
-        int64_t k0 = floor_div(t1, JOI_BUCKET_SECONDS), k1 = floor_div(t2 - 1, JOI_BUCKET_SECONDS);
-        for (int64_t k = k0; k <= k1; k++) {
-            double e = piece(t1, r[i - 1].kw, t2, r[i].kw, k * JOI_BUCKET_SECONDS,
-                             (k + 1) * JOI_BUCKET_SECONDS);
-            if (out->nbuckets > 0 && out->buckets[out->nbuckets - 1].index == k) {
-                out->buckets[out->nbuckets - 1].kwh += e;
-                continue;
-            }
-            if (out->nbuckets == capb) {
-                capb = capb ? 2 * capb : 64;
-                out->buckets = joi_xrealloc(out->buckets, capb * sizeof *out->buckets);
-            }
-            out->buckets[out->nbuckets++] = (struct joi_bucket_energy){k, e};
-        }
-    }
-}
-
-/* 1 when a schedule bound lies strictly inside bucket k. */
-static int bound_inside(const struct joi_schedule *s, int64_t k, size_t *from)
-{
-    int64_t lo = k * JOI_BUCKET_SECONDS, hi = lo + JOI_BUCKET_SECONDS;
-    while (*from < s->nbounds && s->bounds[*from] <= lo)
-        (*from)++;
-    return *from < s->nbounds && s->bounds[*from] < hi;
-}
-
-int joi_summary_split_buckets(const struct joi_config *c, const struct joi_summary *sm,
-                              int64_t **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    size_t cap = 0;
-    for (size_t p = 0; p < c->nplans; p++) {
-        const struct joi_plan *plan = &c->plans[p];
-        struct joi_schedule s;
-        if (plan_schedule(c, plan, sm->first, sm->last, &s) != 0) {
-            free(*out);
-            *out = NULL;
-            *n = 0;
-            return -1;
-        }
-        for (size_t b = 0; b < s.nbounds; b++) {
-            if (s.bounds[b] % JOI_BUCKET_SECONDS == 0)
-                continue;
-            if (*n == cap) {
-                cap = cap ? 2 * cap : 64;
-                *out = joi_xrealloc(*out, cap * sizeof **out);
-            }
-            (*out)[(*n)++] = floor_div(s.bounds[b], JOI_BUCKET_SECONDS);
-        }
-        joi_schedule_free(&s);
-    }
-    if (*n > 1)
-        qsort(*out, *n, sizeof **out, cmp_i64);
-    size_t u = 0;
-    for (size_t i = 0; i < *n; i++)
-        if (u == 0 || (*out)[u - 1] != (*out)[i])
-            (*out)[u++] = (*out)[i];
-    *n = u;
-    return 0;
-}
-
-/* The exact cost of bucket k on schedule s at unit rate `rate`: every interval of
- * at most JOI_LONG_INTERVAL in near that overlaps the bucket, clipped to it and
- * split at the schedule's bounds inside it.  *ok is 0 when near does not hold
- * the bucket's readings. */
-static double bucket_cost_exact(const struct joi_reading *near, size_t nnear,
-                                const struct joi_schedule *s, double rate, int64_t k, int *ok)
-{
-    int64_t lo = k * JOI_BUCKET_SECONDS, hi = lo + JOI_BUCKET_SECONDS;
-    /* The first reading at or after lo - JOI_LONG_INTERVAL. */
-    size_t a = 0, b = nnear;
-    while (a < b) {
-        size_t m = a + (b - a) / 2;
-        if (near[m].time < lo - JOI_LONG_INTERVAL)
-            a = m + 1;
-        else
-            b = m;
-    }
-    double cost = 0;
-    int found = 0;
-    for (size_t i = a; i + 1 < nnear && near[i].time < hi; i++) {
-        int64_t t1 = near[i].time, t2 = near[i + 1].time;
-        if (t2 - t1 > JOI_LONG_INTERVAL || t2 <= lo)
-            continue;
-        found = 1;
-        int64_t x = t1 > lo ? t1 : lo, end = t2 < hi ? t2 : hi;
-        size_t seg = 0;
-        while (seg < s->nbounds && s->bounds[seg] <= x)
-            seg++;
-        while (x < end) {
-            int64_t y = (seg < s->nbounds && s->bounds[seg] < end) ? s->bounds[seg] : end;
-            cost += piece(t1, near[i].kw, t2, near[i + 1].kw, x, y) * (rate * s->values[seg]);
-            if (y < end)
-                seg++;
-            x = y;
-        }
-    }
-    *ok = found;
-    return cost;
-}
-
-int joi_price_compare_summary(const struct joi_config *c, const struct joi_summary *sm,
-                              const struct joi_reading *near, size_t nnear, struct joi_cost *out,
-                              struct joi_usage *u)
-{
-    if (c->max_gap > 0 && c->max_gap < JOI_LONG_INTERVAL)
-        return 1;
-    int64_t t0 = sm->first, t1 = sm->last;
-    /* Usage: the buckets, the long intervals that are not gaps. */
-    double kwh = 0;
-    int64_t gap_seconds = 0, gaps = 0;
-    for (size_t i = 0; i < sm->nbuckets; i++)
-        kwh += sm->buckets[i].kwh;
-    for (size_t i = 0; i < sm->nlongs; i++) {
-        const struct joi_interval *l = &sm->longs[i];
-        if (c->max_gap > 0 && l->t2 - l->t1 > c->max_gap) {
-            gaps++;
-            gap_seconds += l->t2 - l->t1;
-        } else {
-            kwh += (l->p1 + l->p2) / 2 * (double)(l->t2 - l->t1) / 3600;
-        }
-    }
-    for (size_t p = 0; p < c->nplans; p++) {
-        const struct joi_plan *plan = &c->plans[p];
-        struct joi_schedule s;
-        if (plan_schedule(c, plan, t0, t1, &s) != 0)
-            return -1;
-        double cost = 0;
-        size_t seg = 0, inner = 0;
-        for (size_t i = 0; i < sm->nbuckets; i++) {
-            int64_t k = sm->buckets[i].index;
-            if (bound_inside(&s, k, &inner)) {
-                int ok;
-                cost += bucket_cost_exact(near, nnear, &s, plan->unit_rate, k, &ok);
-                if (!ok) {
-                    joi_schedule_free(&s);
-                    return 1; /* the caller did not fetch this bucket's readings */
-                }
-                continue;
-            }
-            while (seg < s.nbounds && s.bounds[seg] <= k * JOI_BUCKET_SECONDS)
-                seg++;
-            cost += sm->buckets[i].kwh * (plan->unit_rate * s.values[seg]);
-        }
-        double *lk = joi_xcalloc(s.nbounds + 1, sizeof *lk);
-        for (size_t i = 0; i < sm->nlongs; i++) {
-            const struct joi_interval *l = &sm->longs[i];
-            struct joi_reading two[2] = {{l->t1, l->p1}, {l->t2, l->p2}};
-            joi_integrate(two, 2, c->max_gap, &s, lk, NULL);
-        }
-        for (size_t k = 0; k <= s.nbounds; k++)
-            cost += lk[k] * (plan->unit_rate * s.values[k]);
-        free(lk);
-        cost += plan->standing_charge * (double)(t1 - t0) / 86400;
-        out[p].plan = plan;
-        out[p].cost = cost;
-        joi_schedule_free(&s);
-    }
-    qsort(out, c->nplans, sizeof *out, cmp_cost);
-    if (u) {
-        u->from = t0;
-        u->to = t1;
-        u->kwh = kwh;
-        u->covered = (t1 - t0) - gap_seconds;
-        u->gaps = gaps;
-    }
     return 0;
 }

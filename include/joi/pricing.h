@@ -19,6 +19,7 @@
 #include "joi/config.h"
 #include "joi/error.h"
 #include "joi/price.h"
+#include "joi/summary.h"
 #include "joi/readings.h"
 
 struct joi_store;

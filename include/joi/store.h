@@ -17,6 +17,7 @@
 #include "joi/buf.h"
 #include "joi/error.h"
 #include "joi/price.h"
+#include "joi/summary.h"
 #include "joi/readings.h"
 
 struct joi_store;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "joi/config.h"
-#include "joi/price.h"
+#include "joi/summary.h"
 #include "suites.h"
 
 static struct joi_config *config(const char *doc)

@@ -1,0 +1,73 @@
+/*
+ * summary.h -- a meter's pre-aggregates, and pricing from them: pure functions.
+ *
+ * The terms (bucket, long interval, split bucket, the readings around a bucket)
+ * are explained in joi/price.h.
+ */
+#ifndef JOI_SUMMARY_H
+#define JOI_SUMMARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "joi/config.h"
+#include "joi/price.h"
+#include "joi/readings.h"
+
+/* A meter's pre-aggregates, which the store keeps up to date with every batch:
+ * the energy of every interval no longer than JOI_LONG_INTERVAL, summed per
+ * JOI_BUCKET_SECONDS bucket of epoch time (each interval split at bucket edges
+ * exactly as joi_integrate() splits at boundaries), and the rare longer
+ * intervals on their own so that they can still be left out as gaps. */
+#define JOI_BUCKET_SECONDS 1800
+#define JOI_LONG_INTERVAL 1800
+#define JOI_BUCKETS_PER_FIELD (86400 / JOI_BUCKET_SECONDS) /* a UTC day of buckets per field */
+
+struct joi_bucket_energy {
+    int64_t index; /* the bucket [index * JOI_BUCKET_SECONDS, (index + 1) * ...) */
+    double kwh;
+};
+
+struct joi_interval {
+    int64_t t1, t2;
+    double p1, p2;
+};
+
+struct joi_summary {
+    long long count;                   /* readings */
+    int64_t first, last;               /* first and last reading time (when count > 0) */
+    struct joi_bucket_energy *buckets; /* sorted by index */
+    size_t nbuckets;
+    struct joi_interval *longs; /* sorted by t1 */
+    size_t nlongs;
+};
+
+void joi_summary_init(struct joi_summary *s);
+void joi_summary_free(struct joi_summary *s); /* frees the arrays; s can be NULL */
+/* Sorts buckets and long intervals (stores may hand them over in any order). */
+void joi_summary_sort(struct joi_summary *s);
+
+/* Builds the pre-aggregates of readings (sorted, distinct times): the reference
+ * implementation of what redis/store_readings.lua maintains. */
+void joi_summary_build(const struct joi_reading *r, size_t n, struct joi_summary *out);
+
+/* The buckets inside which some plan of c changes price (a window at 16:10, a
+ * zone with a :45 offset): their costs need the readings around them, which lie
+ * within [index * JOI_BUCKET_SECONDS - JOI_LONG_INTERVAL,
+ *         (index + 1) * JOI_BUCKET_SECONDS + JOI_LONG_INTERVAL].
+ * Sets *out (malloc'ed, ascending, caller frees) and *n.  Returns 0, or -1 when a
+ * plan's zone cannot be used. */
+int joi_summary_split_buckets(const struct joi_config *c, const struct joi_summary *sm,
+                              int64_t **out, size_t *n);
+
+/* Prices every plan of c from a summary (count >= 2), like joi_price_compare().
+ * near holds the readings (sorted, distinct) around every bucket that
+ * joi_summary_split_buckets() named; those buckets are priced exactly from them.
+ * Returns 0; 1 when the summary cannot give the exact answer (maxGapSeconds is
+ * shorter than JOI_LONG_INTERVAL) and the caller must price the readings; -1
+ * when a plan's zone cannot be used. */
+int joi_price_compare_summary(const struct joi_config *c, const struct joi_summary *sm,
+                              const struct joi_reading *near, size_t nnear, struct joi_cost *out,
+                              struct joi_usage *u);
+
+#endif
