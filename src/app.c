@@ -35,6 +35,7 @@ void joi_response_init(struct joi_response *resp)
     resp->status = 200;
     resp->content_type = TYPE_JSON;
     resp->allow[0] = '\0';
+    resp->retry_after = 0;
     joi_buf_init(&resp->body);
 }
 
@@ -75,6 +76,9 @@ static void problem_render(struct joi_response *resp, const struct joi_error *er
         json_object_object_add(o, "parameter", json_object_new_string(parameter));
     resp->status = err->status;
     resp->content_type = TYPE_PROBLEM;
+    /* Every 503 (the store, no plans loaded, or one lighttpd decided and hands to
+     * the error handler) tells the client when to try again. */
+    resp->retry_after = err->status == 503 ? JOI_RETRY_AFTER_SECONDS : 0;
     joi_buf_reset(&resp->body);
     joi_json_append(&resp->body, o);
     json_object_put(o);
@@ -193,11 +197,12 @@ static int handle_live(struct ctx *c, struct joi_error *err)
     return 0;
 }
 
+/* 503 with the store's reason ("the store is out of memory and refuses writes")
+ * while a request or a write cannot succeed. */
 static int handle_health(struct ctx *c, struct joi_error *err)
 {
     if (c->app->store->ops->ping(c->app->store, err) != 0) {
         err->status = 503;
-        snprintf(err->detail, sizeof err->detail, "the store is unavailable");
         return -1;
     }
     return handle_live(c, err);
