@@ -21,7 +21,7 @@ mounted=0
 inner_var=$work/var
 
 # The inner stack of (b), never the one run.sh started.
-inner() { env -u JOI_REDIS -u REDIS VAR="$inner_var" REDIS_DIR="$mnt" "$JOI_SERVICE" "$@"; }
+inner() { env -u JOI_REDIS -u REDIS BIND=127.0.0.1 VAR="$inner_var" REDIS_DIR="$mnt" "$JOI_SERVICE" "$@"; }
 
 cleanup() {
     redis-cli -s "$sock" config set maxmemory 0 >/dev/null 2>&1
