@@ -2,10 +2,9 @@
  * handle_health.c -- GET /health/live and GET /health (see joi/handler.h).
  *
  * /health/live says the worker runs and asks nothing of the store; /health
- * says whether the store answers.
+ * says whether the store answers and takes writes (the store's ping probes
+ * with a write).
  */
-#include <stdio.h>
-
 #include "joi/handler.h"
 #include "joi/store.h"
 
@@ -18,11 +17,12 @@ int joi_handle_live(struct joi_ctx *c, struct joi_error *err)
     return 0;
 }
 
+/* 503 with the store's reason ("the store is out of memory and refuses writes")
+ * while a request or a write cannot succeed. */
 int joi_handle_health(struct joi_ctx *c, struct joi_error *err)
 {
     if (c->app->store->ops->ping(c->app->store, err) != 0) {
         err->status = 503;
-        snprintf(err->detail, sizeof err->detail, "the store is unavailable");
         return -1;
     }
     return joi_handle_live(c, err);

@@ -14,6 +14,7 @@ void joi_response_init(struct joi_response *resp)
     resp->status = 200;
     resp->content_type = TYPE_JSON;
     resp->allow[0] = '\0';
+    resp->retry_after = 0;
     joi_buf_init(&resp->body);
 }
 
@@ -36,6 +37,9 @@ void joi_response_problem(struct joi_response *resp, const struct joi_error *err
         json_object_object_add(o, "parameter", json_object_new_string(parameter));
     resp->status = err->status;
     resp->content_type = TYPE_PROBLEM;
+    /* Every 503 (the store, no plans loaded, or one lighttpd decided and hands to
+     * the error handler) tells the client when to try again. */
+    resp->retry_after = err->status == 503 ? JOI_RETRY_AFTER_SECONDS : 0;
     joi_buf_reset(&resp->body);
     joi_json_append(&resp->body, o);
     json_object_put(o);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
@@ -31,6 +32,7 @@
 
 #define KEY_CONFIG_DOC "joi:{config}:doc"
 #define KEY_CONFIG_VERSION "joi:{config}:version"
+#define KEY_HEALTH_PROBE "joi:{health}:probe" /* written by every health check */
 
 /* A list of readings ("time:reading" members, as ZRANGEBYSCORE answers) is parsed
  * while hiredis reads it, straight into the caller's readings, rather than into a
@@ -285,25 +287,47 @@ static redisReply *command(struct redis_store *r, int argc, const char **argv, c
     return rep;
 }
 
-/* The status for an error reply: 503 for the errors that mean the data is out
- * of reach for now (a proxy that cannot reach its server, a Redis still loading
- * its AOF after a restart, a busy script), 500 for anything else. */
-static int error_reply_status(const char *msg)
+/* What each error reply that means "not now" says to the client.  A refusal that
+ * clears by itself or by an operator's hand (memory, disk, a load after a restart,
+ * a replica, a busy script, a proxy that cannot reach its server) is a 503, which
+ * the client may retry; anything else (WRONGTYPE, a script error) is a 500. */
+static const struct {
+    const char *code;
+    const char *detail;
+} unavailable[] = {
+    {"OOM", "the store is out of memory and refuses writes"},
+    {"MISCONF", "the store cannot write to its disk and refuses writes"},
+    {"LOADING", "the store is loading its data"},
+    {"READONLY", "the store is a read-only replica and refuses writes"},
+    {"NOREPLICAS", "the store has too few replicas to accept writes"},
+    {"BUSY", "the store is busy running a script"},
+    {"MASTERDOWN", "the store is unavailable"},
+    {"TRYAGAIN", "the store is unavailable"},
+    {"CLUSTERDOWN", "the store is unavailable"},
+    {"ERR Connection", "the store is unavailable"}, /* twemproxy: a server it cannot reach */
+    {"ERR Server", "the store is unavailable"},
+};
+
+int joi_store_redis_error(const char *msg, struct joi_error *err)
 {
-    static const char *const unavailable[] = {"ERR Connection", "ERR Server", "LOADING",    "BUSY",
-                                              "MASTERDOWN",     "TRYAGAIN",   "CLUSTERDOWN"};
+    /* Redis before 7 wraps an error raised inside a script:
+     * "ERR Error running script (call to f_...): @user_script:24: -OOM command ...". */
+    const char *code = msg;
+    const char *inner = strstr(msg, ": -");
+    if (strncmp(msg, "ERR Error running script", 24) == 0 && inner)
+        code = inner + 3;
     for (size_t i = 0; i < sizeof unavailable / sizeof unavailable[0]; i++)
-        if (strncmp(msg, unavailable[i], strlen(unavailable[i])) == 0)
-            return 503;
-    return strstr(msg, "timed out") ? 503 : 500;
+        if (strncmp(code, unavailable[i].code, strlen(unavailable[i].code)) == 0)
+            return joi_error_set(err, 503, "%s", unavailable[i].detail);
+    if (strstr(msg, "timed out"))
+        return joi_error_set(err, 503, "the store is unavailable");
+    return joi_error_set(err, 500, "the store refused a command");
 }
 
 static int error_reply(const char *what, const char *msg, struct joi_error *err)
 {
     log_failure(what, msg);
-    int status = error_reply_status(msg);
-    return joi_error_set(
-        err, status, status == 503 ? "the store is unavailable" : "the store refused a command");
+    return joi_store_redis_error(msg, err);
 }
 
 /* 1 when a command failed because the server closed a connection that had been
@@ -319,7 +343,8 @@ static int connection_was_stale(const redisContext *c, int reused)
 }
 
 /* Runs one command.  Returns the reply (caller frees) or NULL with err set: 503
- * for I/O errors and timeouts, 500 for an error reply.  Every command the store
+ * for I/O errors and timeouts, as joi_store_redis_error says for an error reply
+ * (503 for a refusal that may clear, else 500).  Every command the store
  * sends is idempotent, so one retry after a stale connection is safe. */
 static redisReply *run(struct redis_store *r, int argc, const char **argv, const size_t *lens,
                        struct joi_error *err)
@@ -381,14 +406,32 @@ static void meter_key(char *out, size_t n, const char *meter, const char *suffix
     snprintf(out, n, "joi:{%s}:%s", meter, suffix);
 }
 
-/* A keyed read rather than PING: a sharding proxy such as twemproxy answers PING
- * itself, even with every server behind it down, while this read must reach the
- * server that holds the plans, which every request needs. */
+/* Health: can a request be served, and can a write succeed now?  Two keyed
+ * commands rather than PING, which a sharding proxy such as twemproxy answers itself
+ * even with every server behind it down (and INFO, which it does not pass on):
+ *  - a read of the plans' version, which every request needs, on the server that
+ *    holds the plans;
+ *  - a write of the time to KEY_HEALTH_PROBE (its own hash tag): Redis refuses it
+ *    for exactly the reasons it would refuse a batch (OOM at maxmemory under
+ *    noeviction, MISCONF after a failed write to disk, LOADING, READONLY,
+ *    NOREPLICAS), and under appendfsync always a full disk makes Redis exit on it
+ *    as on the next batch.  It must really write: a write that changes nothing
+ *    (SET NX of a key that exists) skips the AOF and would pass on a full disk.
+ * Behind a proxy the write reaches the one server that holds {health}. */
 static int redis_ping(struct joi_store *s, struct joi_error *err)
 {
+    struct redis_store *r = (struct redis_store *)s;
     const char *argv[] = {"EXISTS", KEY_CONFIG_VERSION};
     size_t lens[] = {6, strlen(KEY_CONFIG_VERSION)};
-    redisReply *rep = run((struct redis_store *)s, 2, argv, lens, err);
+    redisReply *rep = run(r, 2, argv, lens, err);
+    if (rep == NULL)
+        return -1;
+    freeReplyObject(rep);
+    char now[24];
+    int n = snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    const char *sargv[] = {"SET", KEY_HEALTH_PROBE, now};
+    size_t slens[] = {3, strlen(KEY_HEALTH_PROBE), (size_t)n};
+    rep = run(r, 3, sargv, slens, err);
     if (rep == NULL)
         return -1;
     freeReplyObject(rep);

@@ -73,6 +73,8 @@ static void write_response(FCGX_Request *rq, const struct joi_response *resp, in
                    (unsigned long)resp->body.len);
     if (resp->allow[0])
         joi_buf_printf(hdr, "Allow: %s\r\n", resp->allow);
+    if (resp->retry_after > 0)
+        joi_buf_printf(hdr, "Retry-After: %d\r\n", resp->retry_after);
     if (resp->status == 401) /* RFC 9110: a 401 names the scheme it wants */
         joi_buf_puts(hdr, "WWW-Authenticate: Bearer\r\n");
     joi_buf_puts(hdr, "Cache-Control: no-store\r\n\r\n");

@@ -18,6 +18,15 @@
 
 #define JOI_BODY_MAX (1024 * 1024)
 
+/* Seconds in the Retry-After header of every 503.  What a 503 means here clears
+ * by itself in about that time or is not worth retrying much sooner: Redis
+ * restarted by its supervisor is back within 1-2 s (its first back-off is 1 s),
+ * a store that timed out has already held the request for JOI_REDIS_TIMEOUT_MS (2 s),
+ * and LOADING and BUSY last seconds; a store out of memory or disk needs a person,
+ * and a meter that retries every 5 s rather than at once does not add to the load
+ * while it waits.  Short enough that a delayed reading arrives within seconds. */
+#define JOI_RETRY_AFTER_SECONDS 5
+
 struct joi_request {
     const char *method;        /* REQUEST_METHOD */
     const char *uri;           /* REQUEST_URI: raw path and query */
@@ -34,6 +43,7 @@ struct joi_response {
     int status;
     const char *content_type; /* static string */
     char allow[64];           /* Allow header for 405, else "" */
+    int retry_after;          /* Retry-After header in seconds (every 503), else 0 */
     struct joi_buf body;
 };
 

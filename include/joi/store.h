@@ -5,8 +5,10 @@
  * Redis one (store_redis.c) serves the workers and the end-to-end tests, an
  * in-memory one (store_mem.c) serves unit tests and fuzzers.  Every function
  * returns 0 on success or -1 with err set: 503 when the store cannot be
- * reached or timed out (nothing was written), 500 for anything else; the one
- * exception, readings_put's 1 (the token record changed), is described there.
+ * reached, timed out or refuses for now (out of memory, cannot write to its disk,
+ * loading, a read-only replica, busy: nothing was written, and the client may try
+ * again; err->detail says which), 500 for anything else; the one exception,
+ * readings_put's 1 (the token record changed), is described there.
  */
 #ifndef JOI_STORE_H
 #define JOI_STORE_H
@@ -26,6 +28,9 @@ struct joi_store;
 typedef void (*joi_store_reading_fn)(void *arg, int64_t time, const char *text, size_t len);
 
 struct joi_store_ops {
+    /* Health: 0 when requests can be served and a write can succeed now; else -1
+     * with err set (503 and the reason, as for any other call).  The Redis store
+     * writes a probe key to find out (see store_redis.c). */
     int (*ping)(struct joi_store *s, struct joi_error *err);
     /* Stores readings atomically: all or nothing; a time already stored is replaced,
      * and within the batch the last occurrence of a time wins.  Only while the meter's
@@ -86,6 +91,13 @@ void joi_store_free(struct joi_store *s);
  * every read and every write.  Connecting is lazy (on first use, and again after any
  * I/O error), so this returns NULL only when addr is malformed. */
 struct joi_store *joi_store_redis_new(const char *addr, int timeout_ms);
+
+/* Maps a Redis error reply ("OOM command not allowed ...") to err: 503 with the
+ * reason for a refusal that may clear (OOM, MISCONF, LOADING, READONLY, NOREPLICAS,
+ * BUSY, MASTERDOWN, TRYAGAIN, CLUSTERDOWN, a proxy's "ERR Connection..." or "ERR
+ * Server...", a timeout), also when raised inside a script; 500 "the store refused a
+ * command" for anything else.  Returns -1. */
+int joi_store_redis_error(const char *msg, struct joi_error *err);
 
 /* An in-memory store for tests and fuzzers. */
 struct joi_store *joi_store_mem_new(void);
