@@ -150,15 +150,11 @@ static long long count(struct fixture *f, const char *meter)
 static void check(int ok, const char *name, size_t i, const struct exchange *x, const char *what,
                   const char *got, const char *want)
 {
-    char msg[4096];
-    if (!ok)
-        snprintf(msg, sizeof msg,
-                 "%s, step %zu (%s %s): %s differs\n"
-                 "        got:      %s\n"
-                 "        expected: %s",
-                 name, i + 1, x->method, x->uri, what, got, want);
-    CU_assertImplementation(ok ? CU_TRUE : CU_FALSE, (unsigned)x->line, ok ? what : msg, __FILE__,
-                            "", CU_FALSE);
+    test_check(ok, __FILE__, x->line,
+               "%s, step %zu (%s %s): %s differs\n"
+               "        got:      %s\n"
+               "        expected: %s",
+               name, i + 1, x->method, x->uri, what, got, want);
 }
 
 /* Sends the exchanges of steps (up to a {0} row) to f and checks every answer. */
