@@ -1,8 +1,10 @@
 /*
  * helpers.c -- what the unit-test suites share.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "suites.h"
 
@@ -19,6 +21,46 @@ void test_add_suite(const char *name, const struct test_case *tests)
             exit(2);
         }
     }
+}
+
+void test_check(int ok, const char *file, int line, const char *fmt, ...)
+{
+    char msg[4096];
+    if (!ok) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+    }
+    CU_assertImplementation(ok ? CU_TRUE : CU_FALSE, (unsigned)line, ok ? fmt : msg, file, "",
+                            CU_FALSE);
+}
+
+const char *test_quote(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[n++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char piece[5];
+        if (c == '"' || c == '\\')
+            snprintf(piece, sizeof piece, "\\%c", c);
+        else if (c >= 0x20 && c < 0x7f)
+            snprintf(piece, sizeof piece, "%c", c);
+        else
+            snprintf(piece, sizeof piece, "\\x%02x", c);
+        size_t k = strlen(piece);
+        if (n + k + 5 > cap) { /* no room for the piece and then "...", '"' and NUL */
+            memcpy(out + n, "...", 3);
+            n += 3;
+            break;
+        }
+        memcpy(out + n, piece, k);
+        n += k;
+    }
+    out[n++] = '"';
+    out[n] = '\0';
+    return out;
 }
 
 static char *read_whole(const char *path, size_t *len)

@@ -30,6 +30,17 @@ struct test_case {
 };
 void test_add_suite(const char *name, const struct test_case *tests);
 
+/* Records one CUnit assertion at file:line, passed when ok; a failure's message
+ * is fmt formatted like printf, so that a check made for a row of a table can say
+ * which row it was and what came back against what was expected. */
+void test_check(int ok, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Writes the len bytes at s into out (cap bytes, cap >= 8) as a quoted C string,
+ * bytes outside printable ASCII as \xNN, cut with ... when it does not fit;
+ * returns out. */
+const char *test_quote(const char *s, size_t len, char *out, size_t cap);
+
 /* Reads a file of the source tree (a path relative to the repository root) into a
  * malloc'ed NUL-terminated buffer, or returns NULL.  *len gets its length. */
 char *test_read_source_file(const char *path, size_t *len);

@@ -9,16 +9,21 @@
 #include "joi/num.h"
 #include "suites.h"
 
-/* Formats v and checks the exact text, its length, and that it reads back as v. */
+/* Formats v and checks the exact text, its length, and that it reads back as v;
+ * a failure names v, so that the row at fault is found. */
 static void check_format(double v, const char *want)
 {
     char out[JOI_NUM_MAX];
     memset(out, 'x', sizeof out);
     size_t n = joi_num_format(v, out);
-    CU_ASSERT_STRING_EQUAL(out, want);
-    CU_ASSERT_EQUAL(n, strlen(want));
-    CU_ASSERT_EQUAL(strlen(out), n);
-    CU_ASSERT(strtod(out, NULL) == (v == 0 ? 0.0 : v));
+    test_check(strcmp(out, want) == 0, __FILE__, __LINE__, "%.17g: wrote \"%s\", expected \"%s\"",
+               v, out, want);
+    test_check(n == strlen(want), __FILE__, __LINE__, "%.17g: returned %zu, expected %zu", v, n,
+               strlen(want));
+    test_check(strlen(out) == n, __FILE__, __LINE__, "%.17g: wrote %zu characters, returned %zu", v,
+               strlen(out), n);
+    test_check(strtod(out, NULL) == (v == 0 ? 0.0 : v), __FILE__, __LINE__,
+               "%.17g: \"%s\" reads back as %.17g", v, out, strtod(out, NULL));
 }
 
 static void test_simple_decimals(void)

@@ -20,27 +20,37 @@ static int parse(const char *buf, size_t len, struct joi_batch *b, struct joi_er
 }
 
 /* Parses s (expected to fail) and checks the status, the pointer (NULL: none;
- * "?/p": none or /p) and that the batch came back empty. */
+ * "?/p": none or /p) and that the batch came back empty.  A failure quotes s (its
+ * start), so that the row at fault is found. */
 static void check_error_at(const char *s, size_t len, const char *pointer)
 {
     struct joi_batch b;
     struct joi_error err;
-    CU_ASSERT_EQUAL(parse(s, len, &b, &err), -1);
-    CU_ASSERT_EQUAL(err.status, 400);
-    CU_ASSERT(err.detail[0] != '\0');
+    char in[160];
+    test_quote(s, len, in, sizeof in);
+    int rc = parse(s, len, &b, &err);
+    test_check(rc == -1, __FILE__, __LINE__, "%s: returned %d, expected -1", in, rc);
+    test_check(err.status == 400, __FILE__, __LINE__, "%s: status %d, expected 400", in,
+               err.status);
+    test_check(err.detail[0] != '\0', __FILE__, __LINE__, "%s: no detail", in);
     if (pointer == NULL) {
-        CU_ASSERT_EQUAL(err.has_pointer, 0);
+        test_check(err.has_pointer == 0, __FILE__, __LINE__, "%s: pointer \"%s\", expected none",
+                   in, err.pointer);
     } else if (pointer[0] == '?') {
         /* Either malformed JSON (no pointer) or this field at fault. */
         if (err.has_pointer)
-            CU_ASSERT_STRING_EQUAL(err.pointer, pointer + 1);
+            test_check(strcmp(err.pointer, pointer + 1) == 0, __FILE__, __LINE__,
+                       "%s: pointer \"%s\", expected %s or none", in, err.pointer, pointer + 1);
     } else {
-        CU_ASSERT_EQUAL(err.has_pointer, 1);
-        CU_ASSERT_STRING_EQUAL(err.pointer, pointer);
+        test_check(err.has_pointer == 1, __FILE__, __LINE__, "%s: no pointer, expected %s", in,
+                   pointer);
+        test_check(strcmp(err.pointer, pointer) == 0, __FILE__, __LINE__,
+                   "%s: pointer \"%s\", expected %s", in, err.pointer, pointer);
     }
-    CU_ASSERT_EQUAL(b.readings.n, 0);
-    CU_ASSERT_PTR_NULL(b.readings.items);
-    CU_ASSERT_STRING_EQUAL(b.meter, "");
+    test_check(b.readings.n == 0, __FILE__, __LINE__, "%s: %zu readings came back", in,
+               b.readings.n);
+    test_check(b.readings.items == NULL, __FILE__, __LINE__, "%s: readings allocated", in);
+    test_check(b.meter[0] == '\0', __FILE__, __LINE__, "%s: meter \"%s\" came back", in, b.meter);
     joi_batch_free(&b);
 }
 

@@ -1,6 +1,7 @@
 /*
  * test_timeparse.c -- RFC 3339 and epoch-seconds times on input.
  */
+#include <inttypes.h>
 #include <string.h>
 
 #include "joi/timeparse.h"
@@ -14,18 +15,23 @@ static int rfc(const char *s, int64_t *out)
     return joi_time_parse_rfc3339(s, strlen(s), out);
 }
 
+/* A time that must parse to want, or must not parse (leaving the result
+ * untouched); a failure names the text, so that the row at fault is found. */
 static void check_rfc(const char *s, int64_t want)
 {
     int64_t t = -12345;
-    CU_ASSERT_EQUAL_FATAL(rfc(s, &t), 0);
-    CU_ASSERT_EQUAL(t, want);
+    int rc = rfc(s, &t);
+    test_check(rc == 0, __FILE__, __LINE__, "RFC 3339 \"%s\": returned %d, expected 0", s, rc);
+    test_check(t == want, __FILE__, __LINE__, "RFC 3339 \"%s\": %" PRId64 ", expected %" PRId64, s,
+               t, want);
 }
 
 static void check_rfc_invalid(const char *s)
 {
     int64_t t = -12345;
-    CU_ASSERT_EQUAL(rfc(s, &t), -1);
-    CU_ASSERT_EQUAL(t, -12345); /* untouched */
+    int rc = rfc(s, &t);
+    test_check(rc == -1, __FILE__, __LINE__, "RFC 3339 \"%s\": returned %d, expected -1", s, rc);
+    test_check(t == -12345, __FILE__, __LINE__, "RFC 3339 \"%s\": result set to %" PRId64, s, t);
 }
 
 static void test_rfc3339_zulu(void)
@@ -140,15 +146,18 @@ static void test_rfc3339_uses_length_not_nul(void)
 static void check_epoch(const char *s, int64_t want)
 {
     int64_t t = -12345;
-    CU_ASSERT_EQUAL_FATAL(joi_time_parse_epoch(s, strlen(s), &t), 0);
-    CU_ASSERT_EQUAL(t, want);
+    int rc = joi_time_parse_epoch(s, strlen(s), &t);
+    test_check(rc == 0, __FILE__, __LINE__, "epoch \"%s\": returned %d, expected 0", s, rc);
+    test_check(t == want, __FILE__, __LINE__, "epoch \"%s\": %" PRId64 ", expected %" PRId64, s, t,
+               want);
 }
 
 static void check_epoch_invalid(const char *s)
 {
     int64_t t = -12345;
-    CU_ASSERT_EQUAL(joi_time_parse_epoch(s, strlen(s), &t), -1);
-    CU_ASSERT_EQUAL(t, -12345);
+    int rc = joi_time_parse_epoch(s, strlen(s), &t);
+    test_check(rc == -1, __FILE__, __LINE__, "epoch \"%s\": returned %d, expected -1", s, rc);
+    test_check(t == -12345, __FILE__, __LINE__, "epoch \"%s\": result set to %" PRId64, s, t);
 }
 
 static void test_epoch(void)
