@@ -21,6 +21,7 @@
  *  - connect, read and write are bounded by the timeout; a timeout is a 503.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,16 +122,26 @@ static int json_number(const char *s, size_t len)
     return i == len;
 }
 
+/* 1 when the JSON number s[0..len) reads as a finite double (1e999 does not).
+ * Short text without an exponent always does, which is what the store writes. */
+static int finite_number(const char *s, size_t len)
+{
+    if (len <= 20 && memchr(s, 'e', len) == NULL && memchr(s, 'E', len) == NULL)
+        return 1;
+    double v;
+    return joi_num_parse(s, len, &v) == 0 && isfinite(v);
+}
+
 /* Splits member "time:reading" as the store writes it: the time in digits (no
- * leading zero, at most 12), the reading a JSON number.  Returns the length of the
- * time, or 0 when the member is malformed. */
+ * leading zero, at most 12), the reading a JSON number that is a finite double.
+ * Returns the length of the time, or 0 when the member is malformed. */
 static size_t split_member(const char *s, size_t len)
 {
     size_t tl = 0;
     while (tl < len && s[tl] >= '0' && s[tl] <= '9')
         tl++;
     if (tl == 0 || tl > 12 || tl == len || s[tl] != ':' || (s[0] == '0' && tl > 1) ||
-        !json_number(s + tl + 1, len - tl - 1))
+        !json_number(s + tl + 1, len - tl - 1) || !finite_number(s + tl + 1, len - tl - 1))
         return 0;
     return tl;
 }
@@ -169,9 +180,10 @@ static int json_entry(struct member_sink *sink, const char *str, size_t len)
     memcpy(p, ",\"reading\":", 11);
     memcpy(p + 11, reading, rl);
     p[11 + rl] = '}';
-    if (sink->ends) {
-        if (sink->count == sink->cap) {
-            sink->cap *= 2;
+    if (sink->ends) { /* indexed by count, which malformed members advance too */
+        if (sink->count >= sink->cap) {
+            while (sink->count >= sink->cap)
+                sink->cap *= 2;
             sink->ends = joi_xrealloc(sink->ends, sink->cap * sizeof *sink->ends);
         }
         sink->ends[sink->count] = sink->json->len;
