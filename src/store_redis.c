@@ -1048,6 +1048,41 @@ static const struct joi_store_ops redis_ops = {
     .free = redis_free,
 };
 
+void *joi_store_redis_reader_new(struct joi_readings *readings, struct joi_buf *json)
+{
+    redisReader *reader = redisReaderCreate();
+    if (reader == NULL)
+        return NULL;
+    reader_install(reader);
+    if (readings || json) {
+        struct member_sink *sink = joi_xcalloc(1, sizeof *sink);
+        sink->out = readings;
+        sink->json = json;
+        if (json) { /* with the entries' ends, as for a newest-first list */
+            sink->start = json->len;
+            sink->cap = 64;
+            sink->ends = joi_xmalloc(sink->cap * sizeof *sink->ends);
+        } else {
+            sink->start = readings->n;
+        }
+        reader->privdata = sink;
+    }
+    return reader;
+}
+
+void joi_store_redis_reader_free(void *p)
+{
+    redisReader *reader = p;
+    if (reader == NULL)
+        return;
+    struct member_sink *sink = reader->privdata;
+    if (sink) {
+        free(sink->ends);
+        free(sink);
+    }
+    redisReaderFree(reader);
+}
+
 struct joi_store *joi_store_redis_new(const char *addr, int timeout_ms)
 {
     if (addr == NULL || *addr == '\0')
