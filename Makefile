@@ -19,9 +19,12 @@ CC      ?= cc
 PKGS    := fcgi hiredis json-c
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wwrite-strings -Werror
 B       := build
-BASE_CFLAGS := $(WARN) -O2 -g -D_DEFAULT_SOURCE -Iinclude -I$(B)/gen -MMD -MP
+# The libraries' own flags from pkg-config, then CPPFLAGS and LDFLAGS from the
+# caller: PKG_CONFIG_PATH (or CPPFLAGS=-I... LDFLAGS=-L...) selects another hiredis.
+PKG_CFLAGS := $(shell pkg-config --cflags json-c hiredis 2>/dev/null)
+BASE_CFLAGS := $(WARN) -O2 -g -D_DEFAULT_SOURCE -Iinclude -I$(B)/gen $(PKG_CFLAGS) $(CPPFLAGS) -MMD -MP
 override CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
-LIBS    = $(shell pkg-config --libs json-c hiredis 2>/dev/null || echo -ljson-c -lhiredis) -lm
+LIBS    = $(LDFLAGS) $(shell pkg-config --libs json-c hiredis 2>/dev/null || echo -ljson-c -lhiredis) -lm
 
 LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.c \
            src/readings.c src/config.c src/price.c src/http.c src/token.c src/store.c \
@@ -117,7 +120,7 @@ check-asan: deps
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-                -D_DEFAULT_SOURCE -Iinclude -I$(B)/gen
+                -D_DEFAULT_SOURCE -Iinclude -I$(B)/gen $(PKG_CFLAGS) $(CPPFLAGS)
 FUZZ_TARGETS := request config reply
 
 $(B)/fuzz-%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(B)/gen/scripts.h
