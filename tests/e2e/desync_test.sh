@@ -28,7 +28,7 @@ lighttpd_pid() { cat "$JOI_VAR/lighttpd.pid"; }
 worker_pids() { pgrep -P "$(lighttpd_pid)" | sort | tr '\n' ' '; }
 
 workers=$(worker_pids)
-check "the stack runs one worker" "$([ "$(echo $workers | wc -w)" = 1 ] && echo 0 || echo 1)" \
+check "the stack runs one worker" "$([ "$(wc -w <<<"$workers")" = 1 ] && echo 0 || echo 1)" \
     "workers: $workers"
 
 # Plans whose windows start and end inside half-hour buckets, so that pricing a
@@ -125,6 +125,7 @@ restore() {
     for f in v1 v2 v3; do post "$work/$f.json" >/dev/null; done
 }
 # Garbage bytes: protocol-looking framing, a NUL, bytes that are not UTF-8.
+# shellcheck disable=SC2016
 printf '*3\r\n$5\r\nhello\r\n:1\r\n-ERR x\r\n\x00\xff\xfe 1700000000:1' >"$work/garbage"
 damage() { # key kind
     rcli DEL "$1"
