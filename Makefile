@@ -140,13 +140,14 @@ check-asan: deps
 	$(MAKE) B=build/asan CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		ASAN_OPTIONS=detect_leaks=1 unit e2e
 
-# libFuzzer targets (clang): the request path with the in-memory store, and the
-# plans-file loader.  Each runs FUZZ_SECONDS; any crash, leak or timeout fails.
+# libFuzzer targets (clang): the request path with the in-memory store, the
+# plans-file loader, and the Redis store's reply reader fed raw RESP bytes.  Each
+# runs FUZZ_SECONDS; any crash, leak or timeout fails.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -D_DEFAULT_SOURCE -Iinclude -I$(B)/gen
-FUZZ_TARGETS := request config
+FUZZ_TARGETS := request config reply
 
 $(B)/fuzz-%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(B)/gen/scripts.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB_SRC) $(LDFLAGS) $(LIBS)

@@ -10,11 +10,18 @@
  *  - Every reply is checked: NULL (I/O error: the context is dropped and the
  *    next call reconnects), then REDIS_REPLY_ERROR, then the expected type.
  *    freeReplyObject() once, on the top-level reply.
+ *  - A reply is never read as another command's: every command sent is counted
+ *    until its reply is read (send_command, receive_reply), a pipeline reads the
+ *    reply of every command it sent even after an error reply, and a connection
+ *    that still owes a reply, or holds bytes that no command asked for, is
+ *    dropped before the next command (connection_clean).  Any failure that can
+ *    leave a reply half read (I/O, timeout, protocol) drops the connection.
  *  - Scripts run with EVALSHA; on NOSCRIPT the same call is repeated with EVAL
  *    (never SCRIPT LOAD, which sharding proxies refuse).
  *  - connect, read and write are bounded by the timeout; a timeout is a 503.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,28 +65,58 @@ struct member_sink {
 struct redis_store {
     struct joi_store base;
     redisContext *c;
-    char *path; /* unix socket, or NULL */
+    int pending; /* commands sent on c whose replies have not been read */
+    char *path;  /* unix socket, or NULL */
     char *host;
     int port;
     struct timeval timeout;
     struct member_sink *sink; /* set for the duration of one command */
 };
 
-static redisReplyObjectFunctions *hiredis_fns; /* hiredis's own, from the first context */
-static redisReplyObjectFunctions sink_fns;
-static char sink_obj; /* what hiredis holds for a member list and for each member */
-#define SINK_REPLY ((redisReply *)(void *)&sink_obj)
+static redisReplyObjectFunctions *hiredis_fns; /* hiredis's own, from the first reader */
+/* What hiredis holds for a member list and for each member: a reply object that is
+ * never freed (hiredis 1.x reads the type of every reply it returns). */
+static redisReply sink_obj = {.type = REDIS_REPLY_ARRAY};
+#define SINK_REPLY (&sink_obj)
+
+/* Elements an array reply built as hiredis objects may have: hiredis allocates the
+ * claimed number before any element arrives, and no command of the store asks for
+ * an array anywhere near this long (a member list goes to the sink, whose memory
+ * grows with the bytes that really arrive). */
+#define REPLY_MAX_ELEMENTS (1 << 24)
+
+#if HIREDIS_MAJOR >= 1
+typedef size_t array_length; /* createArray's element count */
+#else
+typedef int array_length;
+#endif
+
+static void log_failure(const char *what, const char *why)
+{
+    fprintf(stderr, "joi-worker[%d]: redis %s: %s\n", (int)getpid(), what, why);
+}
+
+/* 1 when the JSON number s[0..len) reads as a finite double (1e999 does not).
+ * Short text without an exponent always does, which is what the store writes. */
+static int finite_number(const char *s, size_t len)
+{
+    if (len <= 20 && memchr(s, 'e', len) == NULL && memchr(s, 'E', len) == NULL)
+        return 1;
+    double v;
+    return joi_num_parse(s, len, &v) == 0 && isfinite(v);
+}
 
 /* Splits member "time:reading" as the store writes it: the time in digits (no
- * leading zero, at most 12), the reading a JSON number.  Returns the length of the
- * time, or 0 when the member is malformed. */
+ * leading zero, at most 12), the reading a JSON number that is a finite double.
+ * Returns the length of the time, or 0 when the member is malformed. */
 static size_t split_member(const char *s, size_t len)
 {
     size_t tl = 0;
     while (tl < len && s[tl] >= '0' && s[tl] <= '9')
         tl++;
     if (tl == 0 || tl > 12 || tl + 1 >= len || s[tl] != ':' || (s[0] == '0' && tl > 1) ||
-        joi_num_json_span(s + tl + 1, len - tl - 1) != len - tl - 1)
+        joi_num_json_span(s + tl + 1, len - tl - 1) != len - tl - 1 ||
+        !finite_number(s + tl + 1, len - tl - 1))
         return 0;
     return tl;
 }
@@ -113,8 +150,9 @@ static int member_take(struct member_sink *sink, const char *str, size_t len)
         return 0;
     }
     joi_buf_append(sink->held, str, len);
-    if (sink->count == sink->cap) {
-        sink->cap = sink->cap ? 2 * sink->cap : 64;
+    if (sink->count >= sink->cap) { /* indexed by count, which malformed members advance too */
+        while (sink->count >= sink->cap)
+            sink->cap = sink->cap ? 2 * sink->cap : 64;
         sink->ends = joi_xrealloc(sink->ends, sink->cap * sizeof *sink->ends);
     }
     sink->ends[sink->count] = sink->held->len;
@@ -166,11 +204,16 @@ static void *sink_string(const redisReadTask *task, char *str, size_t len)
     return &sink_obj;
 }
 
-static void *sink_array(const redisReadTask *task, int elements)
+static void *sink_array(const redisReadTask *task, array_length elements)
 {
     int role = sink_role(task);
-    if (role == 0)
+    if (role == 0) {
+        if ((size_t)elements > REPLY_MAX_ELEMENTS) { /* the reader reports "out of memory" */
+            log_failure("reply", "an array longer than any the store asks for");
+            return NULL;
+        }
         return hiredis_fns->createArray(task, elements);
+    }
     if (role == 2) /* a nested array: not a member list */
         ((struct member_sink *)task->privdata)->malformed = 1;
     return &sink_obj;
@@ -192,15 +235,55 @@ static void *sink_nil(const redisReadTask *task)
     return &sink_obj;
 }
 
+#if HIREDIS_MAJOR >= 1
+/* RESP3 types: never in a member list (nor sent to a RESP2 client at all). */
+static void *sink_double(const redisReadTask *task, double value, char *str, size_t len)
+{
+    if (sink_role(task) == 0)
+        return hiredis_fns->createDouble(task, value, str, len);
+    ((struct member_sink *)task->privdata)->malformed = 1;
+    return &sink_obj;
+}
+
+static void *sink_bool(const redisReadTask *task, int value)
+{
+    if (sink_role(task) == 0)
+        return hiredis_fns->createBool(task, value);
+    ((struct member_sink *)task->privdata)->malformed = 1;
+    return &sink_obj;
+}
+#endif
+
 static void sink_free(void *obj)
 {
     if (obj != &sink_obj)
         hiredis_fns->freeObject(obj);
 }
 
-static void log_failure(const char *what, const char *why)
+/* Every function of the table is filled: a function hiredis finds NULL makes it
+ * hand back a type number as the object.  A hiredis with more functions than
+ * these fails to compile here rather than build such replies. */
+static redisReplyObjectFunctions sink_fns = {
+    .createString = sink_string,
+    .createArray = sink_array,
+    .createInteger = sink_integer,
+#if HIREDIS_MAJOR >= 1
+    .createDouble = sink_double,
+    .createBool = sink_bool,
+#endif
+    .createNil = sink_nil,
+    .freeObject = sink_free,
+};
+_Static_assert(sizeof(redisReplyObjectFunctions) ==
+                   (HIREDIS_MAJOR >= 1 ? 7 : 5) * sizeof(void (*)(void)),
+               "redisReplyObjectFunctions has functions this file does not fill");
+
+/* Makes the reader build replies with the functions above. */
+static void reader_install(redisReader *reader)
 {
-    fprintf(stderr, "joi-worker[%d]: redis %s: %s\n", (int)getpid(), what, why);
+    if (hiredis_fns == NULL)
+        hiredis_fns = reader->fn;
+    reader->fn = &sink_fns;
 }
 
 static void drop(struct redis_store *r)
@@ -209,10 +292,28 @@ static void drop(struct redis_store *r)
         redisFree(r->c);
         r->c = NULL;
     }
+    r->pending = 0;
 }
 
-static int ensure_connected(struct redis_store *r, struct joi_error *err)
+/* 1 when nothing is owed or buffered on the connection: every command sent has had
+ * its reply read, and the reader holds no byte of a reply nobody asked for. */
+static int connection_clean(const struct redis_store *r)
 {
+    const redisReader *rd = r->c->reader;
+    return r->pending == 0 && r->c->err == 0 && rd->pos == rd->len && rd->ridx == -1;
+}
+
+/* Makes sure there is a connection to send on, and that it owes nothing: one that
+ * does is dropped for a new one.  *reused (may be NULL) is set to 1 when the
+ * connection was already open.  Returns 0, or -1 with err set (503). */
+static int ensure_connected(struct redis_store *r, int *reused, struct joi_error *err)
+{
+    if (r->c && !connection_clean(r)) {
+        log_failure("connection", "replies or bytes left unread: reconnecting");
+        drop(r);
+    }
+    if (reused)
+        *reused = r->c != NULL;
     if (r->c)
         return 0;
     r->c = r->path ? redisConnectUnixWithTimeout(r->path, r->timeout)
@@ -227,12 +328,7 @@ static int ensure_connected(struct redis_store *r, struct joi_error *err)
         return joi_error_set(err, 503, "the store is unavailable");
     }
     redisSetTimeout(r->c, r->timeout);
-    if (hiredis_fns == NULL) {
-        hiredis_fns = r->c->reader->fn;
-        sink_fns =
-            (redisReplyObjectFunctions){sink_string, sink_array, sink_integer, sink_nil, sink_free};
-    }
-    r->c->reader->fn = &sink_fns;
+    reader_install(r->c->reader);
     return 0;
 }
 
@@ -267,6 +363,29 @@ static int append_command(redisContext *c, int argc, const char **argv, const si
     return rc;
 }
 
+/* Appends one command to the output; it is owed a reply from then on.  Returns 0, or
+ * -1 (out of memory: c->err is set). */
+static int send_command(struct redis_store *r, int argc, const char **argv, const size_t *lens)
+{
+    if (append_command(r->c, argc, argv, lens) != REDIS_OK)
+        return -1;
+    r->pending++;
+    return 0;
+}
+
+/* Sends what is buffered and reads the reply owed to the oldest command sent.
+ * Returns it, or NULL after an I/O error, a timeout or a reply that breaks the
+ * protocol: then c->err says which, part of a reply may have been read, and the
+ * caller must drop the connection. */
+static redisReply *receive_reply(struct redis_store *r)
+{
+    void *rep = NULL;
+    if (redisGetReply(r->c, &rep) != REDIS_OK)
+        return NULL;
+    r->pending--;
+    return rep;
+}
+
 /* One command on the connection, with the sink (if any) set for its reply. */
 static redisReply *command(struct redis_store *r, int argc, const char **argv, const size_t *lens)
 {
@@ -278,12 +397,12 @@ static redisReply *command(struct redis_store *r, int argc, const char **argv, c
         r->sink->count = 0;
         r->sink->malformed = 0;
     }
-    r->c->reader->privdata = r->sink;
-    void *rep = NULL;
-    if (append_command(r->c, argc, argv, lens) != REDIS_OK || redisGetReply(r->c, &rep) != REDIS_OK)
-        rep = NULL;
-    if (r->c)
+    redisReply *rep = NULL;
+    if (send_command(r, argc, argv, lens) == 0) {
+        r->c->reader->privdata = r->sink;
+        rep = receive_reply(r);
         r->c->reader->privdata = NULL;
+    }
     return rep;
 }
 
@@ -344,20 +463,21 @@ static int connection_was_stale(const redisContext *c, int reused)
 
 /* Runs one command.  Returns the reply (caller frees) or NULL with err set: 503
  * for I/O errors and timeouts, as joi_store_redis_error says for an error reply
- * (503 for a refusal that may clear, else 500).  Every command the store
- * sends is idempotent, so one retry after a stale connection is safe. */
+ * (503 for a refusal that may clear, else 500), except that EVALSHA's NOSCRIPT is
+ * returned for eval() to fall back on.  Every command the store sends is
+ * idempotent, so one retry after a stale connection is safe. */
 static redisReply *run(struct redis_store *r, int argc, const char **argv, const size_t *lens,
                        struct joi_error *err)
 {
-    int reused = r->c != NULL;
-    if (ensure_connected(r, err))
+    int reused;
+    if (ensure_connected(r, &reused, err))
         return NULL;
     redisReply *rep = command(r, argc, argv, lens);
     /* Readings already handed to a sink's fn cannot be taken back: no retry then. */
     int handed = r->sink && r->sink->fn && !r->sink->held && r->sink->count > 0;
     if (rep == NULL && !handed && connection_was_stale(r->c, reused)) {
         drop(r);
-        if (ensure_connected(r, err))
+        if (ensure_connected(r, NULL, err))
             return NULL;
         rep = command(r, argc, argv, lens);
     }
@@ -368,7 +488,7 @@ static redisReply *run(struct redis_store *r, int argc, const char **argv, const
         return NULL;
     }
     if (rep != SINK_REPLY && rep->type == REDIS_REPLY_ERROR &&
-        strncmp(rep->str, "NOSCRIPT", 8) != 0) {
+        (strncmp(rep->str, "NOSCRIPT", 8) != 0 || strcmp(argv[0], "EVALSHA") != 0)) {
         error_reply(argv[0], rep->str, err);
         freeReplyObject(rep);
         return NULL;
@@ -614,36 +734,46 @@ static int redis_readings_each(struct joi_store *s, const char *meter, int64_t f
     return rc < 0 ? -1 : 0;
 }
 
+/* One attempt at a pipeline.  Every reply owed is read, even after an error reply
+ * (a reply left on the connection would be the next command's answer); after a
+ * failure that leaves replies unread the connection is dropped with them.  *stale
+ * is set when the first reply failed on a connection Redis had closed. */
 static int pipeline_once(struct redis_store *r, int ncmd, const char **const *argvs,
                          const int *argcs, redisReply **reps, int *stale, struct joi_error *err)
 {
-    int reused = r->c != NULL;
-    if (ensure_connected(r, err))
+    int reused;
+    if (ensure_connected(r, &reused, err))
         return -1;
     for (int i = 0; i < ncmd; i++) {
         size_t lens[8];
         for (int a = 0; a < argcs[i]; a++)
             lens[a] = strlen(argvs[i][a]);
-        append_command(r->c, argcs[i], argvs[i], lens);
+        if (send_command(r, argcs[i], argvs[i], lens) != 0) {
+            log_failure(argvs[i][0], r->c->errstr);
+            drop(r);
+            return joi_error_set(err, 503, "the store is unavailable or timed out");
+        }
     }
-    int failed = 0;
-    for (int i = 0; i < ncmd; i++) {
-        void *rep = NULL;
-        if (!failed && redisGetReply(r->c, &rep) != REDIS_OK) {
-            *stale = i == 0 && connection_was_stale(r->c, reused);
-            log_failure(argvs[i][0], r->c->errstr[0] ? r->c->errstr : "no reply");
+    int failed = 0, nread = 0;
+    while (nread < ncmd) {
+        redisReply *rep = receive_reply(r);
+        if (rep == NULL) {
+            *stale = nread == 0 && connection_was_stale(r->c, reused);
+            log_failure(argvs[nread][0], r->c->errstr[0] ? r->c->errstr : "no reply");
             drop(r);
             joi_error_set(err, 503, "the store is unavailable or timed out");
             failed = 1;
+            break;
         }
-        reps[i] = rep;
-        if (rep && reps[i]->type == REDIS_REPLY_ERROR && !failed) {
-            error_reply(argvs[i][0], reps[i]->str, err);
+        reps[nread] = rep;
+        if (rep->type == REDIS_REPLY_ERROR && !failed) {
+            error_reply(argvs[nread][0], rep->str, err);
             failed = 1;
         }
+        nread++;
     }
     if (failed) {
-        for (int i = 0; i < ncmd; i++)
+        for (int i = 0; i < nread; i++)
             freeReplyObject(reps[i]);
         return -1;
     }
@@ -928,6 +1058,36 @@ static const struct joi_store_ops redis_ops = {
     .token_set = redis_token_set,
     .free = redis_free,
 };
+
+void *joi_store_redis_reader_new(struct joi_readings *readings, joi_store_reading_fn fn, void *arg)
+{
+    redisReader *reader = redisReaderCreate();
+    if (reader == NULL)
+        return NULL;
+    reader_install(reader);
+    if (readings || fn) {
+        struct member_sink *sink = joi_xcalloc(1, sizeof *sink);
+        sink->out = readings;
+        sink->fn = readings ? NULL : fn;
+        sink->arg = arg;
+        sink->start = readings ? readings->n : 0;
+        reader->privdata = sink;
+    }
+    return reader;
+}
+
+void joi_store_redis_reader_free(void *p)
+{
+    redisReader *reader = p;
+    if (reader == NULL)
+        return;
+    struct member_sink *sink = reader->privdata;
+    if (sink) {
+        free(sink->ends);
+        free(sink);
+    }
+    redisReaderFree(reader);
+}
 
 struct joi_store *joi_store_redis_new(const char *addr, int timeout_ms)
 {

@@ -99,6 +99,18 @@ struct joi_store *joi_store_redis_new(const char *addr, int timeout_ms);
  * command" for anything else.  Returns -1. */
 int joi_store_redis_error(const char *msg, struct joi_error *err);
 
+/* For tests that feed bytes to the Redis store's reply reader (tests/fuzz/fuzz_reply.c):
+ * a hiredis redisReader (void * here, so that only the store includes hiredis.h)
+ * that builds replies with the store's functions.  With readings or fn not NULL,
+ * every top-level array is read as a range read reads it: its members parsed into
+ * readings, or else handed to fn(arg, ...) as readings_each hands them, and the
+ * reply given back is a static object.  Free each reply with the reader's fn->freeObject
+ * (never freeReplyObject), the reader with joi_store_redis_reader_free.  NULL when
+ * hiredis is out of memory. */
+void *joi_store_redis_reader_new(struct joi_readings *readings, joi_store_reading_fn fn, void *arg);
+/* Frees a reader from joi_store_redis_reader_new.  reader can be NULL. */
+void joi_store_redis_reader_free(void *reader);
+
 /* An in-memory store for tests and fuzzers. */
 struct joi_store *joi_store_mem_new(void);
 /* Makes every call of the in-memory store fail with 503 while down is 1. */

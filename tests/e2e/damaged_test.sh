@@ -37,15 +37,26 @@ expect "a good meter reads back" /readings/read/damaged-good 200 "$good"
 
 malformed='{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"the store holds a malformed reading"}'
 # Members the store script never writes: no colon, a time that is not digits,
-# a reading that is not a number; each among good ones.
+# a reading that is not a number, or one too large for a double; each among good
+# ones.
 for member in garbage x1700000120:1 01700000120:1 1700000120:one 1700000120: :1 1700000120:1. \
-    1700000120:01 1700000120:.5 1700000120:1e 1700000120:+1 '1700000120:1 ' 17000001200000:1; do
+    1700000120:01 1700000120:.5 1700000120:1e 1700000120:+1 '1700000120:1 ' 17000001200000:1 \
+    1700000120:1e999 "1700000120:$(printf '9%.0s' $(seq 400))"; do
     rcli DEL 'joi:{damaged-bad}:r'
     rcli ZADD 'joi:{damaged-bad}:r' 1700000000 1700000000:0.5 1700000060 "$member" 1700000120 1700000180:2
     expect "member '$member': 500" /readings/read/damaged-bad 500 "$malformed"
     expect "member '$member', with limit: 500" '/readings/read/damaged-bad?limit=2' 500 "$malformed"
     expect "member '$member', usage: 500" '/readings/usage/damaged-bad?period=day' 500 "$malformed"
 done
+
+# A hundred malformed members, newest, before good ones: a read of a range with a
+# limit comes newest first and notes where each entry ends, for every member.
+many=()
+for i in $(seq 100); do many+=($((1700000200 + i)) "bad-$i"); done
+rcli DEL 'joi:{damaged-many}:r'
+rcli ZADD 'joi:{damaged-many}:r' 1700000000 1700000000:0.5 1700000060 1700000060:1.25 "${many[@]}"
+expect "100 malformed members before good ones, read newest first: 500" \
+    '/readings/read/damaged-many?limit=200&from=1600000000&to=1800000000' 500 "$malformed"
 
 rcli DEL 'joi:{damaged-type}:r'
 rcli SET 'joi:{damaged-type}:r' not-a-sorted-set
