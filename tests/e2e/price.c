@@ -189,8 +189,8 @@ static void test_compare_one_time(void)
 static void test_invalid_ids(void)
 {
     static const char *const ids[] = {"bad%2Fid", "%ZZ", "bad*id",
-                                      "a123456789b123456789c123456789d123456789e123456789f12345678"
-                                      "9g1234"};
+                                      ("a123456789b123456789c123456789d123456789e123456789f12345678"
+                                       "9g1234")};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         EXPECT_GET_PROBLEM("compare-all", ids[i], "", 400, NULL);
         EXPECT_GET_PROBLEM("recommend", ids[i], "", 400, NULL);
