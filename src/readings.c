@@ -168,3 +168,12 @@ out:
         joi_batch_free(out);
     return rc;
 }
+
+void joi_readings_reverse(struct joi_readings *r, size_t from)
+{
+    for (size_t i = from, j = r->n; i + 1 < j; i++, j--) {
+        struct joi_reading x = r->items[i];
+        r->items[i] = r->items[j - 1];
+        r->items[j - 1] = x;
+    }
+}

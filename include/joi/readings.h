@@ -34,6 +34,8 @@ void joi_readings_free(struct joi_readings *r); /* r can be NULL */
 void joi_readings_push(struct joi_readings *r, int64_t time, double kw);
 /* Sorts by time; of equal times the one pushed last is kept (stable). */
 void joi_readings_sort_unique(struct joi_readings *r);
+/* Reverses the order of r->items[from..n). */
+void joi_readings_reverse(struct joi_readings *r, size_t from);
 
 struct joi_batch {
     char meter[JOI_METER_MAX + 1];

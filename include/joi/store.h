@@ -92,13 +92,6 @@ void joi_store_free(struct joi_store *s);
  * I/O error), so this returns NULL only when addr is malformed. */
 struct joi_store *joi_store_redis_new(const char *addr, int timeout_ms);
 
-/* Maps a Redis error reply ("OOM command not allowed ...") to err: 503 with the
- * reason for a refusal that may clear (OOM, MISCONF, LOADING, READONLY, NOREPLICAS,
- * BUSY, MASTERDOWN, TRYAGAIN, CLUSTERDOWN, a proxy's "ERR Connection..." or "ERR
- * Server...", a timeout), also when raised inside a script; 500 "the store refused a
- * command" for anything else.  Returns -1. */
-int joi_store_redis_error(const char *msg, struct joi_error *err);
-
 /* For tests that feed bytes to the Redis store's reply reader (tests/fuzz/fuzz_reply.c):
  * a hiredis redisReader (void * here, so that only the store includes hiredis.h)
  * that builds replies with the store's functions.  With readings or fn not NULL,

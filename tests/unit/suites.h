@@ -21,6 +21,7 @@ void add_token_suite(void);
 void add_app_suite(void);
 void add_summary_suite(void);
 void add_unavailable_suite(void);
+void add_layout_suite(void);
 
 /* Adds a suite with the given tests (a NULL-terminated array); aborts the run
  * when CUnit cannot register it. */

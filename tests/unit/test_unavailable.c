@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "joi/app.h"
+#include "joi/redis_conn.h"
 #include "joi/store.h"
 #include "suites.h"
 
@@ -14,7 +15,7 @@ static void check_mapping(const char *reply, int status, const char *detail)
 {
     struct joi_error err;
     joi_error_clear(&err);
-    CU_ASSERT_EQUAL(joi_store_redis_error(reply, &err), -1);
+    CU_ASSERT_EQUAL(joi_redis_error(reply, &err), -1);
     CU_ASSERT_EQUAL(err.status, status);
     CU_ASSERT_STRING_EQUAL(err.detail, detail);
     if (err.status != status || strcmp(err.detail, detail) != 0)

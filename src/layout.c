@@ -1,0 +1,99 @@
+/*
+ * layout.c -- key names and the bytes of members and fields (see joi/layout.h).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "joi/layout.h"
+
+void joi_layout_key(char *out, const char *meter, const char *suffix)
+{
+    snprintf(out, JOI_LAYOUT_KEY_MAX, "joi:{%s}:%s", meter, suffix);
+}
+
+size_t joi_layout_member_format(int64_t time, double kw, char *out, size_t *timelen)
+{
+    size_t tl = joi_num_int((long long)time, out);
+    out[tl] = ':';
+    size_t n = tl + 1 + joi_num_format(kw, out + tl + 1);
+    out[n] = '\0';
+    *timelen = tl;
+    return n;
+}
+
+/* 1 when the JSON number s[0..len) reads as a finite double (1e999 does not).
+ * Short text without an exponent always does, which is what the store writes. */
+static int finite_number(const char *s, size_t len)
+{
+    if (len <= 20 && memchr(s, 'e', len) == NULL && memchr(s, 'E', len) == NULL)
+        return 1;
+    double v;
+    return joi_num_parse(s, len, &v) == 0 && isfinite(v);
+}
+
+size_t joi_layout_member_split(const char *s, size_t len)
+{
+    size_t tl = 0;
+    while (tl < len && s[tl] >= '0' && s[tl] <= '9')
+        tl++;
+    if (tl == 0 || tl > 12 || tl + 1 >= len || s[tl] != ':' || (s[0] == '0' && tl > 1) ||
+        joi_num_json_span(s + tl + 1, len - tl - 1) != len - tl - 1 ||
+        !finite_number(s + tl + 1, len - tl - 1))
+        return 0;
+    return tl;
+}
+
+int64_t joi_layout_member_time(const char *s, size_t timelen)
+{
+    int64_t t = 0;
+    for (size_t i = 0; i < timelen; i++)
+        t = t * 10 + (s[i] - '0');
+    return t;
+}
+
+int joi_layout_member_parse(const char *s, size_t len, int64_t *time, double *kw)
+{
+    size_t tl = joi_layout_member_split(s, len);
+    if (tl == 0 || joi_num_parse(s + tl + 1, len - tl - 1, kw) != 0)
+        return -1;
+    *time = joi_layout_member_time(s, tl);
+    return 0;
+}
+
+/* A little-endian IEEE double. */
+static double le_double(const unsigned char *p)
+{
+    uint64_t bits = 0;
+    for (int i = 7; i >= 0; i--)
+        bits = bits << 8 | p[i];
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
+int joi_layout_buckets_parse(int64_t day, const char *v, size_t len, struct joi_bucket_energy *out,
+                             size_t *n)
+{
+    if (len != 8 * JOI_BUCKETS_PER_FIELD)
+        return -1;
+    for (int k = 0; k < JOI_BUCKETS_PER_FIELD; k++) {
+        double kwh = le_double((const unsigned char *)v + 8 * k);
+        if (kwh == 0)
+            continue;
+        out[*n].index = day * JOI_BUCKETS_PER_FIELD + k;
+        out[*n].kwh = kwh;
+        (*n)++;
+    }
+    return 0;
+}
+
+int joi_layout_interval_parse(const char *s, struct joi_interval *out)
+{
+    long long t1, t2;
+    if (sscanf(s, "%lld:%lld:%lf:%lf", &t1, &t2, &out->p1, &out->p2) != 4)
+        return -1;
+    out->t1 = t1;
+    out->t2 = t2;
+    return 0;
+}
