@@ -4,8 +4,9 @@
 # Usage: scripts/deps.sh [extra-package...]
 set -eu
 pkgs="make gcc pkg-config libfcgi-dev libhiredis-dev libjson-c-dev libcunit1-dev \
-libcurl4-openssl-dev redis-server redis-tools lighttpd curl wrk tzdata ca-certificates \
-python3-jsonschema nutcracker iproute2 chromium nodejs npm $*"
+libcurl4-openssl-dev redis-server redis-tools lighttpd lighttpd-modules-lua curl wrk \
+tzdata ca-certificates python3-jsonschema nutcracker iproute2 nftables chromium nodejs \
+npm $*"
 missing=""
 for p in $pkgs; do
     # A Node.js from elsewhere counts as installed (NodeSource's nodejs package
