@@ -16,10 +16,11 @@ tests/e2e/slow_readers_test.sh.  Every mode is bounded by count and by time.
       --limit seconds (default 1).  Prints a JSON summary with the longest wait.
 
   slowread --addr A --port P --count N --seconds S --path PATH [--ready FILE]
-      N connections from A that each send a complete GET for PATH, read the
-      status line and then nothing more for S seconds (a small receive buffer,
-      so the answer stays with the server).  Prints a JSON summary with the
-      status line each got.
+      N connections from A, one after the other, that each send a complete GET
+      for PATH, read its status line and then nothing more until S seconds are
+      over (a 4 KiB receive buffer, so the answer stays with the server).
+      Writes how many got each status line to FILE once all were asked, and
+      prints it at the end.
 
   hold     --addr A --port P --count N --seconds S [--ready FILE]
       N connections from A that send nothing, held for S seconds.
@@ -53,10 +54,11 @@ def connect_nonblocking(addr, port, rcvbuf=0):
     return s
 
 
-def touch(path):
+def touch(path, text="ready"):
     if path:
-        with open(path, "w") as f:
-            f.write("ready\n")
+        with open(path + ".tmp", "w") as f:
+            f.write(text + "\n")
+        os.rename(path + ".tmp", path)
 
 
 def trickle(a):
@@ -182,39 +184,37 @@ def slowread(a):
     end = time.monotonic() + a.seconds
     socks = []
     statuses = {}
-    for _ in range(a.count):
-        s = connect_nonblocking(a.addr, a.port, rcvbuf=4096)
-        socks.append(s)
     req = ("GET %s HTTP/1.1\r\nHost: joi\r\n\r\n" % a.path).encode()
-    pending = {}
-    for s in socks:
-        s.setblocking(True)
-        s.settimeout(max(0.1, end - time.monotonic()))
-        try:
-            s.sendall(req)
-            pending[s] = b""
-        except OSError as e:
-            statuses["send failed: " + e.__class__.__name__] = statuses.get(
-                "send failed: " + e.__class__.__name__, 0) + 1
-    # Read just the status line of each (a few hundred bytes), then stop reading.
-    for s in list(pending):
+    # One at a time: the next connection opens once this one's status line came,
+    # so the server sees them arrive in order.  Then none of them reads more.
+    for _ in range(a.count):
+        if time.monotonic() >= end:
+            break
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.bind((a.addr, 0))
         s.settimeout(max(0.1, min(10.0, end - time.monotonic())))
+        line = b""
         try:
-            while b"\r\n" not in pending[s]:
+            s.connect(("127.0.0.1", a.port))
+            s.sendall(req)
+            while b"\r\n" not in line:
                 chunk = s.recv(64)
                 if not chunk:
                     break
-                pending[s] += chunk
-        except OSError:
-            pass
-        line = pending[s].split(b"\r\n", 1)[0].decode("latin-1") or "no answer"
-        statuses[line] = statuses.get(line, 0) + 1
-    touch(a.ready)
+                line += chunk
+        except OSError as e:
+            line = ("error: " + e.__class__.__name__).encode()
+        key = line.split(b"\r\n", 1)[0].decode("latin-1") or "no answer"
+        statuses[key] = statuses.get(key, 0) + 1
+        socks.append(s)
+    summary = json.dumps({"connections": len(socks), "status_lines": statuses})
+    touch(a.ready, summary)
     while time.monotonic() < end:
         time.sleep(0.2)
     for s in socks:
         s.close()
-    print(json.dumps({"connections": len(socks), "status_lines": statuses}))
+    print(summary)
 
 
 def hold(a):
