@@ -133,7 +133,7 @@ hold_then_get() { # addr connections
     $py "$slow" hold --addr "$1" --port "$port" --count "$2" --seconds 20 \
         --ready "$work/hold.ready" >/dev/null &
     local h=$!
-    pids+=($h)
+    pids+=("$h")
     wait_file "$work/hold.ready"
     sleep 1
     get_from "$1" /health/live >"$work/got"
