@@ -10,8 +10,8 @@ if [ "${1:-}" = --build ]; then
     shift
     pkgs="$build $*"
 else
-    pkgs="$build redis-server redis-tools lighttpd curl wrk ca-certificates \
-python3-jsonschema nutcracker iproute2 chromium nodejs npm $*"
+    pkgs="$build redis-server redis-tools lighttpd lighttpd-modules-lua curl wrk ca-certificates \
+python3-jsonschema nutcracker iproute2 nftables chromium nodejs npm $*"
 fi
 missing=""
 for p in $pkgs; do

@@ -51,6 +51,9 @@ int joi_error_set_at(struct joi_error *err, int status, const char *pointer, con
 
 const char *joi_status_title(int status)
 {
+    /* Every 4xx and 5xx of RFC 9110, with 429 and 431 (RFC 6585): lighttpd hands
+     * the error handler whatever status it decided, and a client reads the
+     * reason from the title. */
     switch (status) {
     case 200:
         return "OK";
@@ -58,28 +61,50 @@ const char *joi_status_title(int status)
         return "Bad Request";
     case 401:
         return "Unauthorized";
+    case 402:
+        return "Payment Required";
     case 403:
         return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 407:
+        return "Proxy Authentication Required";
     case 408:
         return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
     case 411:
         return "Length Required";
+    case 412:
+        return "Precondition Failed";
     case 413:
         return "Content Too Large";
     case 414:
         return "URI Too Long";
     case 415:
         return "Unsupported Media Type";
+    case 416:
+        return "Range Not Satisfiable";
     case 417:
         return "Expectation Failed";
-    case 431:
-        return "Request Header Fields Too Large";
+    case 421:
+        return "Misdirected Request";
     case 422:
         return "Unprocessable Content";
+    case 426:
+        return "Upgrade Required";
+    case 428:
+        return "Precondition Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
     case 500:
         return "Internal Server Error";
     case 501:
@@ -88,6 +113,10 @@ const char *joi_status_title(int status)
         return "Bad Gateway";
     case 503:
         return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
     default:
         return "Error";
     }

@@ -139,8 +139,23 @@ int joi_app_precheck(const struct joi_request *req, struct joi_response *resp)
 
 /* lighttpd answers some errors itself, before any worker sees the request, and
  * then calls the error handler (a worker) to write the body: render those as
- * problem details too. */
-static void server_error(int status, struct joi_error *err)
+ * problem details too.  lighttpd passes only the status (REDIRECT_STATUS) and
+ * the original REQUEST_URI, which is empty when it rejected the request line
+ * itself; REQUEST_METHOD is always GET and the header at fault is not passed. */
+/* 1 for the paths lighttpd serves from www/ itself (lighttpd.conf.in:
+ * ^/($|index\.html$|assets/|openapi\.json$)), else 0. */
+static int is_static_path(const char *uri)
+{
+    size_t pathlen, querylen;
+    const char *query;
+    split_uri(uri, &pathlen, &query, &querylen);
+    return (pathlen == 1 && uri[0] == '/') ||
+           (pathlen == 11 && strncmp(uri, "/index.html", 11) == 0) ||
+           (pathlen == 13 && strncmp(uri, "/openapi.json", 13) == 0) ||
+           (pathlen >= 8 && strncmp(uri, "/assets/", 8) == 0);
+}
+
+static void server_error(int status, const char *uri, struct joi_error *err)
 {
     switch (status) {
     case 411:
@@ -155,8 +170,29 @@ static void server_error(int status, struct joi_error *err)
     case 400:
         joi_error_set(err, 400, "the HTTP request is malformed");
         break;
+    case 429:
+        /* lighttpd/per-address.lua: too much in hand from one address */
+        joi_error_set(err, 429,
+                      "too many requests from this address at once; retry when some are done");
+        break;
+    case 431:
+        joi_error_set(err, 431, "the request line and headers are too large");
+        break;
     case 501:
-        joi_error_set(err, 501, "this method is not supported here");
+        /* An unknown method fails the request line (no URI); a Transfer-Encoding
+         * other than chunked fails a header; a method the static files do not
+         * serve fails later, on their paths only (lighttpd.conf.in). */
+        if (uri == NULL || *uri == '\0')
+            joi_error_set(err, 501, "the request method is not supported");
+        else if (is_static_path(uri))
+            joi_error_set(err, 501,
+                          "this method is not supported here, or the Transfer-Encoding is not "
+                          "chunked");
+        else
+            joi_error_set(err, 501, "a Transfer-Encoding other than chunked is not supported");
+        break;
+    case 505:
+        joi_error_set(err, 505, "the HTTP version is not supported; use HTTP/1.1");
         break;
     default:
         joi_error_set(err, status, "%s", joi_status_title(status));
@@ -169,7 +205,7 @@ void joi_app_handle(struct joi_app *app, const struct joi_request *req, struct j
     struct joi_error err;
     joi_error_clear(&err);
     if (req->redirect_status >= 400 && req->redirect_status <= 599) {
-        server_error(req->redirect_status, &err);
+        server_error(req->redirect_status, req->uri, &err);
         joi_response_problem(resp, &err, NULL);
         return;
     }
