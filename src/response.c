@@ -38,8 +38,11 @@ void joi_response_problem(struct joi_response *resp, const struct joi_error *err
     resp->status = err->status;
     resp->content_type = TYPE_PROBLEM;
     /* Every 503 (the store, no plans loaded, or one lighttpd decided and hands to
-     * the error handler) tells the client when to try again. */
-    resp->retry_after = err->status == 503 ? JOI_RETRY_AFTER_SECONDS : 0;
+     * the error handler) and every 429 (too much in hand from one address) tells
+     * the client when to try again. */
+    resp->retry_after = err->status == 503   ? JOI_RETRY_AFTER_SECONDS
+                        : err->status == 429 ? JOI_RETRY_AFTER_BUSY_SECONDS
+                                             : 0;
     joi_buf_reset(&resp->body);
     joi_json_append(&resp->body, o);
     json_object_put(o);

@@ -26,6 +26,8 @@
  * and a meter that retries every 5 s rather than at once does not add to the load
  * while it waits.  Short enough that a delayed reading arrives within seconds. */
 #define JOI_RETRY_AFTER_SECONDS 5
+/* Retry-After of a 429: the address's other requests are done within a second or so. */
+#define JOI_RETRY_AFTER_BUSY_SECONDS 1
 
 struct joi_request {
     const char *method;        /* REQUEST_METHOD */

@@ -114,10 +114,13 @@ echo "  probe from 127.0.0.1: $probe"
 [ "$(json_field "$probe" requests)" -ge 60 ] &&
     [ "$(json_field "$probe" good)" = "$(json_field "$probe" requests)" ]
 check "every request from 127.0.0.1 answered exactly within 1 s" $? "$probe"
-body=$(curl -s --max-time 2 --interface 127.0.0.2 -w ' %{http_code}' "$url/health/live")
+body=$(curl -s --max-time 2 --interface 127.0.0.2 -D "$work/429.headers" -w ' %{http_code}' \
+    "$url/health/live")
 got="${body##* } ${body% *}"
 [ "$got" = "429 $too_many" ]
 check "a complete request from the trickling address: 429" $? "got: $got"
+grep -qx $'Retry-After: 1\r' "$work/429.headers"
+check "the 429 says when to try again (Retry-After: 1)" $? "$(cat "$work/429.headers")"
 wait "$trickler"
 trickle=$(cat "$work/trickle.json")
 echo "  trickler: $trickle"
