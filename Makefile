@@ -25,7 +25,7 @@ LIBS    = $(shell pkg-config --libs json-c hiredis 2>/dev/null || echo -ljson-c 
 
 LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.c \
            src/readings.c src/config.c src/price.c src/http.c src/token.c src/store.c \
-           src/store_mem.c src/store_redis.c src/app.c
+           src/store_mem.c src/store_redis.c src/app.c src/chunk.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
@@ -92,6 +92,15 @@ bench-smoke: deps all
 	-BENCH_QUICK=1 BENCH_OUT=$(CURDIR)/$(B)/bench/smoke.md JOI_BUILD=$(CURDIR)/$(B) WORKERS=$(WORKERS) scripts/bench.sh
 	tests/bench/check-table.sh $(B)/bench/smoke.md
 
+# The chunk codec alone (tests/bench/chunk_bench.c): bytes per reading and speed on
+# generated data; not part of make test.
+.PHONY: chunk-bench
+chunk-bench: $(B)/chunk-bench
+	$(B)/chunk-bench
+
+$(B)/chunk-bench: tests/bench/chunk_bench.c $(B)/libjoi.a
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libjoi.a $(LIBS)
+
 # The end-to-end suite and the garbage test with every worker under valgrind;
 # fails on any memory error or definite leak in a worker.
 leakcheck: deps all $(B)/e2e-tests
@@ -117,7 +126,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -D_DEFAULT_SOURCE -Iinclude -I$(B)/gen
-FUZZ_TARGETS := request config
+FUZZ_TARGETS := request config chunk
 
 $(B)/fuzz-%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(B)/gen/scripts.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
