@@ -2,8 +2,8 @@
  * chunk_bench.c -- bytes per reading and speed of the chunk codec (joi/chunk.h).
  *
  *   make chunk-bench                       every data set: bytes per reading, speed
- *   build/chunk-bench --only decode        one pass of one codec step over data set
- *                                          (a), for callgrind:
+ *   build/chunk-bench --only STEP          one pass of one step (encode, decode, each,
+ *                                          format) over data set (a), for callgrind:
  *     valgrind --tool=callgrind --toggle-collect=joi_chunk_decode build/chunk-bench --only decode
  *   build/chunk-bench --write-seeds DIR    writes a few valid chunks (the fuzzer's seeds)
  *
@@ -463,6 +463,10 @@ int main(int argc, char **argv)
             decode_all(&sets[0], &enc, &out);
         else if (strcmp(only, "each") == 0)
             each_all(&sets[0], &enc);
+        else if (strcmp(only, "format") == 0) { /* the texts the slow way, to compare */
+            decode_all(&sets[0], &enc, &out);
+            format_all(&out);
+        }
         printf("%s: %zu readings, %zu chunks, %zu bytes\n", only, sets[0].all.n, sets[0].nchunks,
                enc.buf.len);
         return 0;
