@@ -326,7 +326,7 @@ static inline void get_refill(struct bitrd *r)
     if (r->end - r->p >= 8) {
         uint64_t v;
         memcpy(&v, r->p, 8);
-        v = __builtin_bswap64(v); /* the bytes, first one on top */
+        v = __builtin_bswap64(v);        /* the bytes, first one on top */
         int take = (63 - r->nbits) >> 3; /* whole bytes that fit; 0 at 56 bits */
         if (take == 0)
             return;
