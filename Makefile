@@ -39,7 +39,7 @@ LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.
            src/readings.c src/config.c src/price.c src/summary.c src/http.c src/token.c src/store.c \
            src/store_mem.c src/store_redis.c src/redis_conn.c src/layout.c src/jsonw.c src/params.c src/response.c \
            src/pricing.c src/handle_health.c src/handle_readings.c src/handle_usage.c \
-           src/handle_plans.c src/router.c
+           src/handle_plans.c src/router.c src/chunk.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
@@ -121,6 +121,15 @@ bench-smoke: deps all
 	-BENCH_QUICK=1 BENCH_OUT=$(CURDIR)/$(B)/bench/smoke.md JOI_BUILD=$(CURDIR)/$(B) WORKERS=$(WORKERS) scripts/bench.sh
 	tests/bench/check-table.sh $(B)/bench/smoke.md
 
+# The chunk codec alone (tests/bench/chunk_bench.c): bytes per reading and speed on
+# generated data; not part of make test.
+.PHONY: chunk-bench
+chunk-bench: $(B)/chunk-bench
+	$(B)/chunk-bench
+
+$(B)/chunk-bench: tests/bench/chunk_bench.c $(B)/libjoi.a
+	$(CC) $(REAL_CPPFLAGS) $(REAL_CFLAGS) $(REAL_LDFLAGS) -o $@ $< $(B)/libjoi.a $(LIBS)
+
 # The end-to-end suite and the garbage test with every worker under valgrind;
 # fails on any memory error or definite leak in a worker.
 leakcheck: deps all $(B)/e2e-tests
@@ -147,7 +156,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -D_DEFAULT_SOURCE -Iinclude -I$(B)/gen
-FUZZ_TARGETS := request config reply
+FUZZ_TARGETS := request config reply chunk
 
 $(B)/fuzz-%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(B)/gen/scripts.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB_SRC) $(LDFLAGS) $(LIBS)

@@ -26,6 +26,7 @@ int main(void)
     add_summary_suite();
     add_unavailable_suite();
     add_layout_suite();
+    add_chunk_suite();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_ErrorCode rc = CU_basic_run_tests();

@@ -22,6 +22,7 @@ void add_app_suite(void);
 void add_summary_suite(void);
 void add_unavailable_suite(void);
 void add_layout_suite(void);
+void add_chunk_suite(void);
 
 /* Adds a suite with the given tests (a NULL-terminated array); aborts the run
  * when CUnit cannot register it. */
