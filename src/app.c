@@ -26,10 +26,6 @@
 #define TYPE_JSON "application/json"
 #define TYPE_PROBLEM "application/problem+json"
 
-/* Plans with time-of-use rules are priced day by day; beyond this span a request
- * must narrow the range with from/to. */
-#define PRICE_MAX_SPAN (INT64_C(100) * 366 * 86400)
-
 void joi_response_init(struct joi_response *resp)
 {
     resp->status = 200;
@@ -173,6 +169,64 @@ static int param_range(struct params *p, int64_t *from, int64_t *to, int *given,
 }
 
 /* ------------------------------------------------------------------------ */
+/* Bounds: past one, a 422 that says how to narrow the request               */
+/* ------------------------------------------------------------------------ */
+
+static int too_long(int64_t span, struct joi_error *err)
+{
+    if (span <= JOI_PRICE_MAX_SPAN)
+        return 0;
+    return joi_error_set(err, 422,
+                         "the readings span more than 100 years; choose a range with from and to");
+}
+
+/* The store hands over at most JOI_READINGS_MAX + 1 readings (see joi/store.h):
+ * one more than the bound means the range holds too many.  `what` is what the
+ * endpoint does with them ("answered", "priced", "bucketed"). */
+static int too_many_readings(size_t n, int ranged, const char *what, const char *narrow,
+                             struct joi_error *err)
+{
+    if (n <= JOI_READINGS_MAX)
+        return 0;
+    return joi_error_set(err, 422, "%s more than %d readings; at most %d are %s in one request: %s",
+                         ranged ? "the range holds" : "the meter has", JOI_READINGS_MAX,
+                         JOI_READINGS_MAX, what, narrow);
+}
+
+/* The `limit` to ask the store for: the client's, but never more than one past
+ * the bound (enough to tell that the range holds too many). */
+static size_t store_limit(size_t limit)
+{
+    return limit > JOI_READINGS_MAX ? (size_t)JOI_READINGS_MAX + 1 : limit;
+}
+
+static int too_many_windows(const struct joi_config *cfg, int64_t t0, int64_t t1,
+                            struct joi_error *err)
+{
+    uint64_t w = joi_price_windows(cfg, t0, t1);
+    if (w <= JOI_PRICE_MAX_WINDOWS)
+        return 0;
+    return joi_error_set(err, 422,
+                         "pricing readings over %lld days on these time-of-use plans means up to "
+                         "%llu tariff windows; at most %d are worked out in one request: narrow "
+                         "the range with from and to",
+                         (long long)((t1 - t0) / 86400 + 1), (unsigned long long)w,
+                         JOI_PRICE_MAX_WINDOWS);
+}
+
+static int too_many_buckets(const struct joi_config *cfg, int64_t t0, int64_t t1,
+                            enum joi_period period, struct joi_error *err)
+{
+    uint64_t n = joi_usage_bucket_count(t0, t1, cfg->timezone, period);
+    if (n <= JOI_USAGE_MAX_BUCKETS)
+        return 0;
+    return joi_error_set(err, 422,
+                         "usage by %s over this range would be %llu buckets; at most %d are "
+                         "answered: narrow from/to or choose a longer period",
+                         joi_period_name(period), (unsigned long long)n, JOI_USAGE_MAX_BUCKETS);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Handlers                                                                  */
 /* ------------------------------------------------------------------------ */
 
@@ -296,7 +350,10 @@ static int handle_read(struct ctx *c, struct joi_error *err)
     size_t n = 0;
     joi_buf_reset(&resp->body);
     if (fetch) {
-        if (s->ops->readings_json(s, c->meter, from, to, limit, &resp->body, &n, err) != 0)
+        if (s->ops->readings_json(s, c->meter, from, to, store_limit(limit), &resp->body, &n,
+                                  err) != 0 ||
+            too_many_readings(n, ranged, "answered",
+                              "narrow the range with from and to, or give a limit", err))
             return -1;
     } else {
         joi_buf_puts(&resp->body, "[]");
@@ -381,23 +438,18 @@ static int too_few(const char *meter, struct joi_error *err)
                          meter);
 }
 
-static int too_long(int64_t span, struct joi_error *err)
-{
-    if (span <= PRICE_MAX_SPAN)
-        return 0;
-    return joi_error_set(err, 422,
-                         "the readings span more than 100 years; choose a range with from and to");
-}
-
 /* Prices from a summary, fetching the readings around the buckets inside which
- * a plan changes price (merged into as few ranges as possible). */
+ * a plan changes price (merged into as few ranges as possible).  Returns 0, 1
+ * when only the readings can give the exact answer, -1 with err set. */
 static int price_summary(struct ctx *c, struct priced *p, const struct joi_summary *sm,
                          struct joi_error *err)
 {
+    struct joi_schedule *sched;
+    if (joi_schedules_build(p->cfg, sm->first, sm->last, &sched) != 0)
+        return joi_error_set(err, 500, "a plan's time zone could not be used");
     int64_t *split;
     size_t nsplit;
-    if (joi_summary_split_buckets(p->cfg, sm, &split, &nsplit) != 0)
-        return joi_error_set(err, 500, "a plan's time zone could not be used");
+    joi_summary_split_buckets(p->cfg, sm, sched, &split, &nsplit);
     int64_t *ranges = joi_xmalloc((2 * nsplit + 1) * sizeof *ranges);
     size_t nr = 0;
     for (size_t i = 0; i < nsplit; i++) {
@@ -419,11 +471,10 @@ static int price_summary(struct ctx *c, struct priced *p, const struct joi_summa
     free(ranges);
     if (rc == 0) {
         joi_readings_sort_unique(&near);
-        rc = joi_price_compare_summary(p->cfg, sm, near.items, near.n, p->costs, &p->usage);
-        if (rc < 0)
-            joi_error_set(err, 500, "a plan's time zone could not be used");
+        rc = joi_price_compare_summary(p->cfg, sm, sched, near.items, near.n, p->costs, &p->usage);
     }
     joi_readings_free(&near);
+    joi_schedules_free(sched, p->cfg->nplans);
     return rc;
 }
 
@@ -447,7 +498,7 @@ static int price_from_summary(struct ctx *c, struct priced *p, const struct joi_
         return no_readings(c->meter, 0, err);
     if (sm->count < 2)
         return too_few(c->meter, err);
-    if (too_long(sm->last - sm->first, err))
+    if (too_long(sm->last - sm->first, err) || too_many_windows(p->cfg, sm->first, sm->last, err))
         return -1;
     return price_summary(c, p, sm, err);
 }
@@ -482,14 +533,17 @@ static int price_meter(struct ctx *c, struct priced *p, struct joi_error *err)
             return -1;
         priced_plans(c, p);
     }
-    if (s->ops->readings_get(s, c->meter, from, to, 0, &p->readings, err) != 0)
+    if (s->ops->readings_get(s, c->meter, from, to, 0, &p->readings, err) != 0 ||
+        too_many_readings(p->readings.n, ranged, "priced", "narrow the range with from and to",
+                          err))
         return -1;
     if (p->readings.n == 0)
         return no_readings(c->meter, ranged, err);
     joi_readings_sort_unique(&p->readings);
     if (p->readings.n < 2)
         return too_few(c->meter, err);
-    if (too_long(p->readings.items[p->readings.n - 1].time - p->readings.items[0].time, err))
+    int64_t t0 = p->readings.items[0].time, t1 = p->readings.items[p->readings.n - 1].time;
+    if (too_long(t1 - t0, err) || too_many_windows(p->cfg, t0, t1, err))
         return -1;
     if (joi_price_compare(p->cfg, p->readings.items, p->readings.n, p->costs, &p->usage) != 0)
         return joi_error_set(err, 500, "a plan's time zone could not be used");
@@ -640,17 +694,16 @@ out:
 
 static int handle_usage(struct ctx *c, struct joi_error *err)
 {
-    static const char *const names[] = {"hour", "day", "week", "month"};
     enum joi_period period = JOI_DAY;
     const struct joi_query_param *pp;
     int has = param(&c->params, "period", &pp, err);
     if (has < 0)
         return -1;
     if (has) {
-        size_t k;
-        for (k = 0; k < 4 && strcmp(pp->value, names[k]) != 0; k++)
+        int k;
+        for (k = JOI_HOUR; k <= JOI_MONTH && strcmp(pp->value, joi_period_name(k)) != 0; k++)
             ;
-        if (k == 4) {
+        if (k > JOI_MONTH) {
             c->params.bad = "period";
             return joi_error_set(err, 400,
                                  "query parameter period must be hour, day, week or month");
@@ -669,24 +722,35 @@ static int handle_usage(struct ctx *c, struct joi_error *err)
     struct joi_bucket *b = NULL;
     size_t nb = 0;
     int rc = -1;
-    if (read_range(c, 1, from, to, 0, &r, err) != 0)
+    if (read_range(c, 1, from, to, 0, &r, err) != 0 ||
+        too_many_readings(r.n, ranged, "bucketed", "narrow the range with from and to", err))
         goto out;
     joi_readings_sort_unique(&r);
-    if (r.n >= 2 && too_long(r.items[r.n - 1].time - r.items[0].time, err))
-        goto out;
+    if (r.n >= 2) {
+        int64_t t0 = r.items[0].time, t1 = r.items[r.n - 1].time;
+        if (too_long(t1 - t0, err) || too_many_buckets(cfg, t0, t1, period, err))
+            goto out;
+    }
     if (joi_usage_buckets(r.items, r.n, cfg->max_gap, cfg->timezone, period, &b, &nb) != 0) {
         joi_error_set(err, 500, "the time zone %s could not be used", cfg->timezone);
         goto out;
     }
-    struct json_object *arr = json_object_new_array_ext((int)nb);
+    /* Written directly, like the pricing answers: a json-c object per bucket would
+     * cost ten times the memory of the answer. */
+    struct joi_buf *out = &c->resp->body;
+    joi_buf_reset(out);
+    joi_buf_append(out, "[", 1);
     for (size_t i = 0; i < nb; i++) {
-        struct json_object *o = json_object_new_object();
-        json_object_object_add(o, "start", json_object_new_int64(b[i].start));
-        json_object_object_add(o, "end", json_object_new_int64(b[i].end));
-        json_object_object_add(o, "kWh", joi_json_number(b[i].kwh));
-        json_object_array_add(arr, o);
+        put_raw(out, i ? ",{\"start\":" : "{\"start\":");
+        put_int(out, b[i].start);
+        put_raw(out, ",\"end\":");
+        put_int(out, b[i].end);
+        put_raw(out, ",\"kWh\":");
+        put_number(out, b[i].kwh);
+        joi_buf_append(out, "}", 1);
     }
-    respond_json(c->resp, arr);
+    joi_buf_append(out, "]", 1);
+    respond_written(c->resp);
     rc = 0;
 out:
     free(b);

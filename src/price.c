@@ -14,6 +14,7 @@
 
 #include "joi/buf.h"
 #include "joi/price.h"
+#include "joi/timeparse.h"
 
 static char current_tz[80];
 
@@ -164,6 +165,28 @@ int joi_schedule_tariff(const struct joi_rule *rules, size_t nrules, const char 
     return 0;
 }
 
+/* The local days joi_schedule_tariff() looks at for a span: k = -1 .. ndays - 1. */
+static uint64_t tariff_days(int64_t t0, int64_t t1)
+{
+    return (uint64_t)((t1 - t0) / 86400) + 4;
+}
+
+uint64_t joi_price_windows(const struct joi_config *c, int64_t t0, int64_t t1)
+{
+    uint64_t days = tariff_days(t0, t1 > t0 ? t1 : t0);
+    uint64_t weeks = days / 7, rest = days % 7, total = 0;
+    for (size_t p = 0; p < c->nplans; p++)
+        for (size_t r = 0; r < c->plans[p].nrules; r++) {
+            /* Of `days` consecutive days, at most weeks * m + min(rest, m) fall on
+             * the rule's m weekdays. */
+            unsigned m = 0;
+            for (unsigned d = 0; d < 7; d++)
+                m += (c->plans[p].rules[r].days >> d) & 1u;
+            total += weeks * m + (rest < m ? rest : m);
+        }
+    return total;
+}
+
 void joi_integrate(const struct joi_reading *r, size_t n, int64_t max_gap,
                    const struct joi_schedule *s, double *kwh, struct joi_usage *u)
 {
@@ -260,6 +283,45 @@ int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, s
 /* ------------------------------------------------------------------------ */
 /* Usage per calendar bucket                                                 */
 /* ------------------------------------------------------------------------ */
+
+const char *joi_period_name(enum joi_period period)
+{
+    switch (period) {
+    case JOI_HOUR:
+        return "hour";
+    case JOI_DAY:
+        return "day";
+    case JOI_WEEK:
+        return "week";
+    case JOI_MONTH:
+        return "month";
+    }
+    return "day";
+}
+
+uint64_t joi_usage_bucket_count(int64_t t0, int64_t t1, const char *tz, enum joi_period period)
+{
+    if (t1 < t0)
+        return 0;
+    use_tz(tz);
+    time_t a = (time_t)t0, b = (time_t)t1;
+    struct tm la, lb;
+    if (localtime_r(&a, &la) == NULL || localtime_r(&b, &lb) == NULL)
+        return 0;
+    if (period == JOI_HOUR) /* local hours start at :00 and last 3600 s */
+        return (uint64_t)((t1 - (t0 - (la.tm_min * 60 + la.tm_sec))) / 3600) + 1;
+    if (period == JOI_MONTH)
+        return (uint64_t)(((int64_t)lb.tm_year - la.tm_year) * 12 + (lb.tm_mon - la.tm_mon)) + 1;
+    int64_t da = joi_days_from_civil((int64_t)la.tm_year + 1900, (unsigned)la.tm_mon + 1,
+                                     (unsigned)la.tm_mday);
+    int64_t db = joi_days_from_civil((int64_t)lb.tm_year + 1900, (unsigned)lb.tm_mon + 1,
+                                     (unsigned)lb.tm_mday);
+    if (period == JOI_DAY)
+        return (uint64_t)(db - da) + 1;
+    /* Weeks from Monday: day 0 (1970-01-01) was a Thursday, so Monday is day 4 (mod 7). */
+    int64_t ma = da - (((da - 4) % 7) + 7) % 7, mb = db - (((db - 4) % 7) + 7) % 7;
+    return (uint64_t)((mb - ma) / 7) + 1;
+}
 
 /* The start of the calendar bucket that holds t, and the local date it starts on. */
 static int64_t bucket_start(int64_t t, enum joi_period period, struct tm *day0)
@@ -468,31 +530,54 @@ static int bound_inside(const struct joi_schedule *s, int64_t k, size_t *from)
     return *from < s->nbounds && s->bounds[*from] < hi;
 }
 
-int joi_summary_split_buckets(const struct joi_config *c, const struct joi_summary *sm,
-                              int64_t **out, size_t *n)
+int joi_schedules_build(const struct joi_config *c, int64_t t0, int64_t t1,
+                        struct joi_schedule **out)
+{
+    struct joi_schedule *s = joi_xcalloc(c->nplans ? c->nplans : 1, sizeof *s);
+    for (size_t p = 0; p < c->nplans; p++)
+        if (plan_schedule(c, &c->plans[p], t0, t1, &s[p]) != 0) {
+            joi_schedules_free(s, p);
+            *out = NULL;
+            return -1;
+        }
+    *out = s;
+    return 0;
+}
+
+void joi_schedules_free(struct joi_schedule *s, size_t n)
+{
+    if (s == NULL)
+        return;
+    for (size_t p = 0; p < n; p++)
+        joi_schedule_free(&s[p]);
+    free(s);
+}
+
+void joi_summary_split_buckets(const struct joi_config *c, const struct joi_summary *sm,
+                               const struct joi_schedule *sched, int64_t **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     size_t cap = 0;
     for (size_t p = 0; p < c->nplans; p++) {
-        const struct joi_plan *plan = &c->plans[p];
-        struct joi_schedule s;
-        if (plan_schedule(c, plan, sm->first, sm->last, &s) != 0) {
-            free(*out);
-            *out = NULL;
-            *n = 0;
-            return -1;
-        }
-        for (size_t b = 0; b < s.nbounds; b++) {
-            if (s.bounds[b] % JOI_BUCKET_SECONDS == 0)
+        const struct joi_schedule *s = &sched[p];
+        /* Bounds and buckets are both ascending: walk them together, keeping the
+         * buckets that hold energy and a bound off the half-hour grid. */
+        size_t k = 0;
+        for (size_t b = 0; b < s->nbounds && k < sm->nbuckets; b++) {
+            if (s->bounds[b] % JOI_BUCKET_SECONDS == 0)
+                continue;
+            int64_t index = floor_div(s->bounds[b], JOI_BUCKET_SECONDS);
+            while (k < sm->nbuckets && sm->buckets[k].index < index)
+                k++;
+            if (k == sm->nbuckets || sm->buckets[k].index != index)
                 continue;
             if (*n == cap) {
                 cap = cap ? 2 * cap : 64;
                 *out = joi_xrealloc(*out, cap * sizeof **out);
             }
-            (*out)[(*n)++] = floor_div(s.bounds[b], JOI_BUCKET_SECONDS);
+            (*out)[(*n)++] = index;
         }
-        joi_schedule_free(&s);
     }
     if (*n > 1)
         qsort(*out, *n, sizeof **out, cmp_i64);
@@ -501,7 +586,6 @@ int joi_summary_split_buckets(const struct joi_config *c, const struct joi_summa
         if (u == 0 || (*out)[u - 1] != (*out)[i])
             (*out)[u++] = (*out)[i];
     *n = u;
-    return 0;
 }
 
 /* The exact cost of bucket k on schedule s at unit rate `rate`: every interval of
@@ -545,8 +629,8 @@ static double bucket_cost_exact(const struct joi_reading *near, size_t nnear,
 }
 
 int joi_price_compare_summary(const struct joi_config *c, const struct joi_summary *sm,
-                              const struct joi_reading *near, size_t nnear, struct joi_cost *out,
-                              struct joi_usage *u)
+                              const struct joi_schedule *sched, const struct joi_reading *near,
+                              size_t nnear, struct joi_cost *out, struct joi_usage *u)
 {
     if (c->max_gap > 0 && c->max_gap < JOI_LONG_INTERVAL)
         return 1;
@@ -567,39 +651,34 @@ int joi_price_compare_summary(const struct joi_config *c, const struct joi_summa
     }
     for (size_t p = 0; p < c->nplans; p++) {
         const struct joi_plan *plan = &c->plans[p];
-        struct joi_schedule s;
-        if (plan_schedule(c, plan, t0, t1, &s) != 0)
-            return -1;
+        const struct joi_schedule *s = &sched[p];
         double cost = 0;
         size_t seg = 0, inner = 0;
         for (size_t i = 0; i < sm->nbuckets; i++) {
             int64_t k = sm->buckets[i].index;
-            if (bound_inside(&s, k, &inner)) {
+            if (bound_inside(s, k, &inner)) {
                 int ok;
-                cost += bucket_cost_exact(near, nnear, &s, plan->unit_rate, k, &ok);
-                if (!ok) {
-                    joi_schedule_free(&s);
+                cost += bucket_cost_exact(near, nnear, s, plan->unit_rate, k, &ok);
+                if (!ok)
                     return 1; /* the caller did not fetch this bucket's readings */
-                }
                 continue;
             }
-            while (seg < s.nbounds && s.bounds[seg] <= k * JOI_BUCKET_SECONDS)
+            while (seg < s->nbounds && s->bounds[seg] <= k * JOI_BUCKET_SECONDS)
                 seg++;
-            cost += sm->buckets[i].kwh * (plan->unit_rate * s.values[seg]);
+            cost += sm->buckets[i].kwh * (plan->unit_rate * s->values[seg]);
         }
-        double *lk = joi_xcalloc(s.nbounds + 1, sizeof *lk);
+        double *lk = joi_xcalloc(s->nbounds + 1, sizeof *lk);
         for (size_t i = 0; i < sm->nlongs; i++) {
             const struct joi_interval *l = &sm->longs[i];
             struct joi_reading two[2] = {{l->t1, l->p1}, {l->t2, l->p2}};
-            joi_integrate(two, 2, c->max_gap, &s, lk, NULL);
+            joi_integrate(two, 2, c->max_gap, s, lk, NULL);
         }
-        for (size_t k = 0; k <= s.nbounds; k++)
-            cost += lk[k] * (plan->unit_rate * s.values[k]);
+        for (size_t k = 0; k <= s->nbounds; k++)
+            cost += lk[k] * (plan->unit_rate * s->values[k]);
         free(lk);
         cost += plan->standing_charge * (double)(t1 - t0) / 86400;
         out[p].plan = plan;
         out[p].cost = cost;
-        joi_schedule_free(&s);
     }
     qsort(out, c->nplans, sizeof *out, cmp_cost);
     if (u) {

@@ -507,26 +507,28 @@ static int whole_history(int64_t from, int64_t to)
     return from <= 0 && to >= JOI_TIME_MAX;
 }
 
-/* A meter's readings from..to into the sink, all of them or the newest `limit`.
- * The whole history goes by rank (ZRANGE 0 -1, or -limit -1: ascending, and
- * cheaper for Redis than comparing every score); a range by score (ZRANGEBYSCORE,
- * or ZREVRANGEBYSCORE with a limit: newest first).  Returns 1 when the members
- * came newest first, 0 when ascending, -1 with err set. */
+/* A meter's readings from..to into the sink, the newest `limit`, or (limit 0) all
+ * of them up to JOI_READINGS_MAX + 1, the oldest.  The whole history goes by rank
+ * (ZRANGE 0 JOI_READINGS_MAX, or -limit -1: ascending, and cheaper for Redis than
+ * comparing every score); a range by score (ZRANGEBYSCORE ... LIMIT, or
+ * ZREVRANGEBYSCORE with a limit: newest first).  Returns 1 when the members came
+ * newest first, 0 when ascending, -1 with err set. */
 static int range_into(struct redis_store *r, const char *meter, int64_t from, int64_t to,
                       size_t limit, struct member_sink *sink, struct joi_error *err)
 {
-    char key[JOI_METER_MAX + 16], lo[24], hi[24], lim[24];
+    char key[JOI_METER_MAX + 16], lo[24], hi[24], lim[24], last[24];
     meter_key(key, sizeof key, meter, "r");
     snprintf(lo, sizeof lo, "%lld", (long long)from);
     snprintf(hi, sizeof hi, "%lld", (long long)to);
-    snprintf(lim, sizeof lim, "%zu", limit);
+    snprintf(lim, sizeof lim, "%zu", limit > 0 ? limit : (size_t)JOI_READINGS_MAX + 1);
+    snprintf(last, sizeof last, "%d", JOI_READINGS_MAX); /* ranks 0 .. the bound: one too many */
     int whole = whole_history(from, to);
     r->sink = sink;
     redisReply *rep;
     if (whole) {
         char first[24];
         snprintf(first, sizeof first, "-%zu", limit);
-        const char *argv[] = {"ZRANGE", key, limit > 0 ? first : "0", "-1"};
+        const char *argv[] = {"ZRANGE", key, limit > 0 ? first : "0", limit > 0 ? "-1" : last};
         size_t lens[4];
         for (int i = 0; i < 4; i++)
             lens[i] = strlen(argv[i]);
@@ -538,11 +540,11 @@ static int range_into(struct redis_store *r, const char *meter, int64_t from, in
             lens[i] = strlen(argv[i]);
         rep = run(r, 7, argv, lens, err);
     } else {
-        const char *argv[] = {"ZRANGEBYSCORE", key, lo, hi};
-        size_t lens[4];
-        for (int i = 0; i < 4; i++)
+        const char *argv[] = {"ZRANGEBYSCORE", key, lo, hi, "LIMIT", "0", lim};
+        size_t lens[7];
+        for (int i = 0; i < 7; i++)
             lens[i] = strlen(argv[i]);
-        rep = run(r, 4, argv, lens, err);
+        rep = run(r, 7, argv, lens, err);
     }
     r->sink = NULL;
     if (rep == NULL)

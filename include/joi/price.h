@@ -53,6 +53,24 @@ struct joi_cost {
     double cost;
 };
 
+/* ------------------------------------------------------------------------ */
+/* Bounds of one request's work                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Time-of-use plans and calendar buckets are worked out local day by local day:
+ * a span of readings longer than this is not priced or bucketed (422). */
+#define JOI_PRICE_MAX_SPAN (INT64_C(100) * 366 * 86400)
+
+/* The tariff windows one request may work out, over every plan (see
+ * joi_price_windows()): about 0.8 s and 25 MB of a worker at the bound. */
+#define JOI_PRICE_MAX_WINDOWS 500000
+
+/* An upper bound on the tariff windows that pricing readings from t0 to t1 on
+ * every plan of c works out (what joi_schedule_tariff() loops over: one window
+ * per rule for every local day of the span, plus a day on each side, that the
+ * rule applies to).  Plans without rules cost none.  Pure arithmetic. */
+uint64_t joi_price_windows(const struct joi_config *c, int64_t t0, int64_t t1);
+
 /* Prices readings (sorted, distinct times, n >= 2) on every plan of c.
  * out has c->nplans entries and is sorted cheapest first, ties by plan id.
  * Returns 0, or -1 when a plan's zone cannot be used. */
@@ -100,24 +118,34 @@ void joi_summary_sort(struct joi_summary *s);
  * implementation of what redis/store_readings.lua maintains. */
 void joi_summary_build(const struct joi_reading *r, size_t n, struct joi_summary *out);
 
-/* The buckets inside which some plan of c changes price (a window at 16:10, a
- * zone with a :45 offset): their costs need the readings around them, which lie
+/* The buckets of sm inside which some plan of c changes price (a window at 16:10,
+ * a zone with a :45 offset): their costs need the readings around them, which lie
  * within [index * JOI_BUCKET_SECONDS - JOI_LONG_INTERVAL,
  *         (index + 1) * JOI_BUCKET_SECONDS + JOI_LONG_INTERVAL].
- * Sets *out (malloc'ed, ascending, caller frees) and *n.  Returns 0, or -1 when a
- * plan's zone cannot be used. */
-int joi_summary_split_buckets(const struct joi_config *c, const struct joi_summary *sm,
-                              int64_t **out, size_t *n);
+ * Only buckets that hold energy are named, so there are at most sm->nbuckets of
+ * them however long the span.  sched is joi_schedules_build() over
+ * [sm->first, sm->last].  Sets *out (malloc'ed, ascending, caller frees) and *n. */
+void joi_summary_split_buckets(const struct joi_config *c, const struct joi_summary *sm,
+                               const struct joi_schedule *sched, int64_t **out, size_t *n);
 
-/* Prices every plan of c from a summary (count >= 2), like joi_price_compare().
+/* Every plan's multiplier schedule over [t0, t1] (out[p] for c->plans[p]), built
+ * once for joi_summary_split_buckets() and joi_price_compare_summary() to share.
+ * *out is malloc'ed: free with joi_schedules_free(*out, c->nplans).  Returns 0,
+ * or -1 (nothing to free) when a plan's zone cannot be used. */
+int joi_schedules_build(const struct joi_config *c, int64_t t0, int64_t t1,
+                        struct joi_schedule **out);
+void joi_schedules_free(struct joi_schedule *s, size_t n); /* s can be NULL */
+
+/* Prices every plan of c from a summary (count >= 2), like joi_price_compare(),
+ * on the schedules sched (joi_schedules_build() over [sm->first, sm->last]).
  * near holds the readings (sorted, distinct) around every bucket that
  * joi_summary_split_buckets() named; those buckets are priced exactly from them.
- * Returns 0; 1 when the summary cannot give the exact answer (maxGapSeconds is
- * shorter than JOI_LONG_INTERVAL) and the caller must price the readings; -1
- * when a plan's zone cannot be used. */
+ * Returns 0, or 1 when the summary cannot give the exact answer (maxGapSeconds is
+ * shorter than JOI_LONG_INTERVAL, or near lacks a bucket's readings) and the
+ * caller must price the readings. */
 int joi_price_compare_summary(const struct joi_config *c, const struct joi_summary *sm,
-                              const struct joi_reading *near, size_t nnear, struct joi_cost *out,
-                              struct joi_usage *u);
+                              const struct joi_schedule *sched, const struct joi_reading *near,
+                              size_t nnear, struct joi_cost *out, struct joi_usage *u);
 
 /* ------------------------------------------------------------------------ */
 /* Usage per calendar bucket                                                 */
@@ -129,6 +157,19 @@ struct joi_bucket {
     int64_t start, end; /* [start, end): a local calendar hour, day, week (from Monday) or month */
     double kwh;
 };
+
+/* At most this many calendar buckets are worked out for one usage request (an
+ * hour bucket over 11 years, a day over a century): about 5.5 MB of answer. */
+#define JOI_USAGE_MAX_BUCKETS 100000
+
+/* The number of calendar buckets of zone tz from the one that holds t0 to the one
+ * that holds t1 (t0 <= t1), covered or not: what joi_usage_buckets() works out
+ * for readings from t0 to t1 (a clock change that folds two local midnights onto
+ * one instant can make that one fewer).  Two zone conversions, no loop. */
+uint64_t joi_usage_bucket_count(int64_t t0, int64_t t1, const char *tz, enum joi_period period);
+
+/* The name of a period as the API spells it: "hour", "day", "week", "month". */
+const char *joi_period_name(enum joi_period period);
 
 /* Splits the energy of readings (sorted, distinct times) into calendar buckets of
  * zone tz, through joi_integrate(), so the buckets add up to the total energy.

@@ -32,12 +32,15 @@ struct joi_store_ops {
                         size_t n, const char *token, char *current, size_t currentlen,
                         struct joi_error *err);
     /* Appends the readings with from <= time <= to to out, ascending by time.  When
-     * limit > 0 only the latest `limit` of them. */
+     * limit > 0 only the latest `limit` of them; when limit == 0 all of them, but
+     * never more than JOI_READINGS_MAX + 1 (the oldest): a caller that gets that
+     * many knows the range holds more than the bound, and the work of the call
+     * stays bounded whatever the meter has stored. */
     int (*readings_get)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
                         size_t limit, struct joi_readings *out, struct joi_error *err);
-    /* The read endpoint's body for the same readings as readings_get: a JSON array
-     * of {"time":T,"reading":R} appended to out, ascending by time; *count is the
-     * number of readings in it. */
+    /* The read endpoint's body for the same readings as readings_get (with the
+     * same bound): a JSON array of {"time":T,"reading":R} appended to out,
+     * ascending by time; *count is the number of readings in it. */
     int (*readings_json)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
                          size_t limit, struct joi_buf *out, size_t *count, struct joi_error *err);
     /* A meter's pre-aggregates (see joi/price.h), sorted; count 0 when it has no

@@ -24,6 +24,7 @@ int main(void)
     add_token_suite();
     add_app_suite();
     add_summary_suite();
+    add_bounds_suite();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_ErrorCode rc = CU_basic_run_tests();

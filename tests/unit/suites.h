@@ -20,6 +20,8 @@ void add_price_suite(void);
 void add_token_suite(void);
 void add_app_suite(void);
 void add_summary_suite(void);
+void add_bounds_suite(void);
+void add_pathological_suite(void);
 
 /* Adds a suite with the given tests (a NULL-terminated array); aborts the run
  * when CUnit cannot register it. */
