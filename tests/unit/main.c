@@ -25,6 +25,7 @@ int main(void)
     add_app_suite();
     add_summary_suite();
     add_bounds_suite();
+    add_pathological_suite();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_ErrorCode rc = CU_basic_run_tests();
