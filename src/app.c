@@ -927,6 +927,9 @@ static void server_error(int status, struct joi_error *err)
     case 400:
         joi_error_set(err, 400, "the HTTP request is malformed");
         break;
+    case 431: /* lighttpd's server.max-request-field-size, 8 KB by default */
+        joi_error_set(err, 431, "the request line and headers are larger than 8 KB");
+        break;
     case 501:
         joi_error_set(err, 501, "this method is not supported here");
         break;
