@@ -13,6 +13,7 @@
 #include "joi/handler.h"
 #include "joi/jsonw.h"
 #include "joi/num.h"
+#include "joi/pricing.h"
 #include "joi/readings.h"
 #include "joi/store.h"
 #include "joi/token.h"
@@ -110,7 +111,10 @@ int joi_handle_read(struct joi_ctx *c, struct joi_error *err)
     joi_buf_append(body, "[", 1);
     if (fetch) {
         struct read_answer a = {body, 0};
-        if (s->ops->readings_each(s, c->meter, from, to, limit, read_entry, &a, &n, err) != 0) {
+        if (s->ops->readings_each(s, c->meter, from, to, joi_pricing_store_limit(limit), read_entry,
+                                  &a, &n, err) != 0 ||
+            joi_pricing_readings_check(n, ranged, "answered",
+                                       "narrow the range with from and to, or give a limit", err)) {
             joi_buf_reset(body);
             return -1;
         }

@@ -6,23 +6,36 @@
 #include <string.h>
 
 #include "joi/handler.h"
-#include "joi/json.h"
+#include "joi/jsonw.h"
 #include "joi/pricing.h"
 #include "joi/store.h"
 
+/* 0 when usage by period from t0 to t1 is at most JOI_USAGE_MAX_BUCKETS buckets,
+ * else -1 with a 422 that says how to narrow the request. */
+static int too_many_buckets(const struct joi_config *cfg, int64_t t0, int64_t t1,
+                            enum joi_period period, struct joi_error *err)
+{
+    uint64_t n = joi_usage_bucket_count(t0, t1, cfg->timezone, period);
+    if (n <= JOI_USAGE_MAX_BUCKETS)
+        return 0;
+    return joi_error_set(err, 422,
+                         "usage by %s over this range would be %llu buckets; at most %d are "
+                         "answered: narrow from/to or choose a longer period",
+                         joi_period_name(period), (unsigned long long)n, JOI_USAGE_MAX_BUCKETS);
+}
+
 int joi_handle_usage(struct joi_ctx *c, struct joi_error *err)
 {
-    static const char *const names[] = {"hour", "day", "week", "month"};
     enum joi_period period = JOI_DAY;
     const struct joi_query_param *pp;
     int has = joi_params_one(&c->params, "period", &pp, err);
     if (has < 0)
         return -1;
     if (has) {
-        size_t k;
-        for (k = 0; k < 4 && strcmp(pp->value, names[k]) != 0; k++)
+        int k;
+        for (k = JOI_HOUR; k <= JOI_MONTH && strcmp(pp->value, joi_period_name(k)) != 0; k++)
             ;
-        if (k == 4) {
+        if (k > JOI_MONTH) {
             c->params.bad = "period";
             return joi_error_set(err, 400,
                                  "query parameter period must be hour, day, week or month");
@@ -42,7 +55,9 @@ int joi_handle_usage(struct joi_ctx *c, struct joi_error *err)
     struct joi_bucket *b = NULL;
     size_t nb = 0;
     int rc = -1;
-    if (s->ops->readings_get(s, c->meter, from, to, 0, &r, err) != 0)
+    if (s->ops->readings_get(s, c->meter, from, to, 0, &r, err) != 0 ||
+        joi_pricing_readings_check(r.n, ranged, "bucketed", "narrow the range with from and to",
+                                   err))
         goto out;
     if (r.n == 0) { /* an empty range is fine, a meter without any reading is a 404 */
         long long count = 0;
@@ -54,21 +69,31 @@ int joi_handle_usage(struct joi_ctx *c, struct joi_error *err)
         }
     }
     joi_readings_sort_unique(&r);
-    if (r.n >= 2 && joi_pricing_span_check(r.items[r.n - 1].time - r.items[0].time, err))
-        goto out;
+    if (r.n >= 2) {
+        int64_t t0 = r.items[0].time, t1 = r.items[r.n - 1].time;
+        if (joi_pricing_span_check(t1 - t0, err) || too_many_buckets(cfg, t0, t1, period, err))
+            goto out;
+    }
     if (joi_usage_buckets(r.items, r.n, cfg->max_gap, cfg->timezone, period, &b, &nb) != 0) {
         joi_error_set(err, 500, "the time zone %s could not be used", cfg->timezone);
         goto out;
     }
-    struct json_object *arr = json_object_new_array_ext((int)nb);
+    /* Written directly, like the pricing answers: a json-c object per bucket would
+     * cost ten times the memory of the answer. */
+    struct joi_buf *body = &c->resp->body;
+    joi_buf_reset(body);
+    joi_buf_append(body, "[", 1);
     for (size_t i = 0; i < nb; i++) {
-        struct json_object *o = json_object_new_object();
-        json_object_object_add(o, "start", json_object_new_int64(b[i].start));
-        json_object_object_add(o, "end", json_object_new_int64(b[i].end));
-        json_object_object_add(o, "kWh", joi_json_number(b[i].kwh));
-        json_object_array_add(arr, o);
+        joi_jsonw_raw(body, i ? ",{\"start\":" : "{\"start\":");
+        joi_jsonw_int(body, b[i].start);
+        joi_jsonw_raw(body, ",\"end\":");
+        joi_jsonw_int(body, b[i].end);
+        joi_jsonw_raw(body, ",\"kWh\":");
+        joi_jsonw_number(body, b[i].kwh);
+        joi_buf_append(body, "}", 1);
     }
-    joi_response_json(c->resp, arr);
+    joi_buf_append(body, "]", 1);
+    joi_response_written(c->resp);
     rc = 0;
 out:
     free(b);

@@ -2,9 +2,11 @@
  * price.c -- schedules, integration and plan comparison (see joi/price.h).
  *
  * Zone conversions go through the C library and the system's zone database:
- * setenv("TZ") + tzset() + mktime().  A worker is single-threaded, so the
+ * setenv("TZ") + tzset() + localtime_r().  A worker is single-threaded, so the
  * process-wide TZ is only switched when the zone of the plan being priced
- * differs from the last one.
+ * differs from the last one.  Local wall-clock times become instants through
+ * local_to_utc(), not mktime(): the same time always gives the same instant,
+ * and a walk through the calendar costs about one localtime_r() a day.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -14,8 +16,17 @@
 
 #include "joi/buf.h"
 #include "joi/price.h"
+#include "joi/timeparse.h"
 
 static char current_tz[80];
+
+/* Instants [lo, hi] over which the current zone's offset is known to be `off`;
+ * emptied whenever the zone changes (use_tz). */
+static struct {
+    int valid;
+    int64_t lo, hi;
+    long off;
+} known;
 
 static void use_tz(const char *tz)
 {
@@ -25,25 +36,85 @@ static void use_tz(const char *tz)
     snprintf(value, sizeof value, ":%s", tz);
     setenv("TZ", value, 1);
     tzset();
+    known.valid = 0;
     snprintf(current_tz, sizeof current_tz, "%s", tz);
 }
 
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* The UTC offset (seconds east) of the current zone at instant t. */
+static long offset_at(int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (localtime_r(&tt, &tm) == NULL)
+        return 0;
+    return tm.tm_gmtoff;
+}
+
+/* More than any UTC offset (at most 14 hours either way), and less than the
+ * shortest time between two clock changes of a zone. */
+#define OFFSET_REACH 86400
+
+/* The instant at which the zone's clocks show wall-clock time L (seconds since
+ * 1970-01-01 00:00 of the wall clock).  Unlike mktime(), whose answer for a time
+ * that a clock change skips or repeats depends on the calls made before it, this
+ * is a function of L: a skipped time is read with the offset in force before the
+ * change, so it lands as far after the jump as it was after the last valid time
+ * (01:30 on the London spring day is 02:30 BST); a time that happens twice is the
+ * first.  Only two offsets can apply: those OFFSET_REACH either side of L.
+ * Where both are the same, the offset holds over that whole reach (no zone changes
+ * its clocks twice within a day), which is remembered, so that the next times of
+ * a walk forward through the calendar cost a subtraction (glibc's localtime_r()
+ * parses the zone's rule again in every call for years past its table). */
+static int64_t local_to_utc(int64_t L)
+{
+    if (known.valid && L - OFFSET_REACH >= known.lo && L - OFFSET_REACH <= known.hi) {
+        for (int step = 0; step < 3 && known.hi < L + OFFSET_REACH; step++) {
+            if (offset_at(known.hi + OFFSET_REACH) != known.off)
+                break;
+            known.hi += OFFSET_REACH;
+        }
+        if (L + OFFSET_REACH <= known.hi)
+            return L - known.off;
+    }
+    long before = offset_at(L - OFFSET_REACH), after = offset_at(L + OFFSET_REACH);
+    int64_t ub = L - before, ua = L - after;
+    int vb = offset_at(ub) == before;
+    if (before == after) {
+        if (vb) {
+            known.valid = 1;
+            known.lo = L - OFFSET_REACH;
+            known.hi = L + OFFSET_REACH;
+            known.off = before;
+        }
+        return ub;
+    }
+    int va = offset_at(ua) == after;
+    if (vb && va)
+        return ub < ua ? ub : ua;
+    if (va)
+        return ua;
+    return ub; /* valid before the change, or skipped */
+}
+
 /* The instant of local wall-clock time day0 + day_offset days, `minute` minutes
- * after midnight (minute may exceed 1439).  mktime() resolves times that a clock
- * change skips or repeats. */
+ * after midnight (minute may exceed 1439; day0's date fields may be out of range,
+ * as mktime() allows), resolved by local_to_utc(); *wday (Monday = 0) is the
+ * weekday of that date. */
 static int64_t local_instant(const struct tm *day0, int day_offset, int minute, int *wday)
 {
-    struct tm tm = {0};
-    tm.tm_year = day0->tm_year;
-    tm.tm_mon = day0->tm_mon;
-    tm.tm_mday = day0->tm_mday + day_offset;
-    tm.tm_hour = 0;
-    tm.tm_min = minute;
-    tm.tm_isdst = -1;
-    time_t t = mktime(&tm);
+    int64_t mon = day0->tm_mon;
+    int64_t year = (int64_t)day0->tm_year + 1900 + floor_div(mon, 12);
+    mon -= floor_div(mon, 12) * 12;
+    int64_t days = joi_days_from_civil(year, (unsigned)mon + 1, 1) + day0->tm_mday - 1 +
+                   day_offset + floor_div(minute, 1440);
     if (wday)
-        *wday = (tm.tm_wday + 6) % 7; /* Monday = 0 */
-    return (int64_t)t;
+        *wday = (int)(((days + 3) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
+    return local_to_utc(days * 86400 + (int64_t)(minute - floor_div(minute, 1440) * 1440) * 60);
 }
 
 void joi_schedule_free(struct joi_schedule *s)
@@ -164,6 +235,28 @@ int joi_schedule_tariff(const struct joi_rule *rules, size_t nrules, const char 
     return 0;
 }
 
+/* The local days joi_schedule_tariff() looks at for a span: k = -1 .. ndays - 1. */
+static uint64_t tariff_days(int64_t t0, int64_t t1)
+{
+    return (uint64_t)((t1 - t0) / 86400) + 4;
+}
+
+uint64_t joi_price_windows(const struct joi_config *c, int64_t t0, int64_t t1)
+{
+    uint64_t days = tariff_days(t0, t1 > t0 ? t1 : t0);
+    uint64_t weeks = days / 7, rest = days % 7, total = 0;
+    for (size_t p = 0; p < c->nplans; p++)
+        for (size_t r = 0; r < c->plans[p].nrules; r++) {
+            /* Of `days` consecutive days, at most weeks * m + min(rest, m) fall on
+             * the rule's m weekdays. */
+            unsigned m = 0;
+            for (unsigned d = 0; d < 7; d++)
+                m += (c->plans[p].rules[r].days >> d) & 1u;
+            total += weeks * m + (rest < m ? rest : m);
+        }
+    return total;
+}
+
 void joi_integrate(const struct joi_reading *r, size_t n, int64_t max_gap,
                    const struct joi_schedule *s, double *kwh, struct joi_usage *u)
 {
@@ -260,9 +353,71 @@ int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, s
     return 0;
 }
 
+int joi_schedules_build(const struct joi_config *c, int64_t t0, int64_t t1,
+                        struct joi_schedule **out)
+{
+    struct joi_schedule *s = joi_xcalloc(c->nplans ? c->nplans : 1, sizeof *s);
+    for (size_t p = 0; p < c->nplans; p++)
+        if (joi_schedule_plan(c, &c->plans[p], t0, t1, &s[p]) != 0) {
+            joi_schedules_free(s, p);
+            *out = NULL;
+            return -1;
+        }
+    *out = s;
+    return 0;
+}
+
+void joi_schedules_free(struct joi_schedule *s, size_t n)
+{
+    if (s == NULL)
+        return;
+    for (size_t p = 0; p < n; p++)
+        joi_schedule_free(&s[p]);
+    free(s);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Usage per calendar bucket                                                 */
 /* ------------------------------------------------------------------------ */
+
+const char *joi_period_name(enum joi_period period)
+{
+    switch (period) {
+    case JOI_HOUR:
+        return "hour";
+    case JOI_DAY:
+        return "day";
+    case JOI_WEEK:
+        return "week";
+    case JOI_MONTH:
+        return "month";
+    }
+    return "day";
+}
+
+uint64_t joi_usage_bucket_count(int64_t t0, int64_t t1, const char *tz, enum joi_period period)
+{
+    if (t1 < t0)
+        return 0;
+    use_tz(tz);
+    time_t a = (time_t)t0, b = (time_t)t1;
+    struct tm la, lb;
+    if (localtime_r(&a, &la) == NULL || localtime_r(&b, &lb) == NULL)
+        return 0;
+    if (period == JOI_HOUR) /* local hours start at :00 and last 3600 s */
+        return (uint64_t)((t1 - (t0 - (la.tm_min * 60 + la.tm_sec))) / 3600) + 1;
+    if (period == JOI_MONTH)
+        return (uint64_t)(((int64_t)lb.tm_year - la.tm_year) * 12 + (lb.tm_mon - la.tm_mon)) + 1;
+    int64_t da = joi_days_from_civil((int64_t)la.tm_year + 1900, (unsigned)la.tm_mon + 1,
+                                     (unsigned)la.tm_mday);
+    int64_t db = joi_days_from_civil((int64_t)lb.tm_year + 1900, (unsigned)lb.tm_mon + 1,
+                                     (unsigned)lb.tm_mday);
+    if (period == JOI_DAY)
+        return (uint64_t)(db - da) + 1;
+    /* Weeks from Monday: day 0 (1970-01-01) was a Thursday, so Monday is day 4 (mod 7). */
+    int64_t ma = da - (((da - 4) % 7) + 7) % 7, mb = db - (((db - 4) % 7) + 7) % 7;
+    return (uint64_t)((mb - ma) / 7) + 1;
+}
 
 /* The start of the calendar bucket that holds t, and the local date it starts on. */
 static int64_t bucket_start(int64_t t, enum joi_period period, struct tm *day0)

@@ -77,6 +77,37 @@ int joi_pricing_span_check(int64_t span, struct joi_error *err)
                          "the readings span more than 100 years; choose a range with from and to");
 }
 
+int joi_pricing_readings_check(size_t n, int ranged, const char *what, const char *narrow,
+                               struct joi_error *err)
+{
+    if (n <= JOI_READINGS_MAX)
+        return 0;
+    return joi_error_set(err, 422, "%s more than %d readings; at most %d are %s in one request: %s",
+                         ranged ? "the range holds" : "the meter has", JOI_READINGS_MAX,
+                         JOI_READINGS_MAX, what, narrow);
+}
+
+size_t joi_pricing_store_limit(size_t limit)
+{
+    return limit > JOI_READINGS_MAX ? (size_t)JOI_READINGS_MAX + 1 : limit;
+}
+
+/* 0 when pricing readings from t0 to t1 works out at most JOI_PRICE_MAX_WINDOWS
+ * tariff windows, else -1 with a 422. */
+static int too_many_windows(const struct joi_config *cfg, int64_t t0, int64_t t1,
+                            struct joi_error *err)
+{
+    uint64_t w = joi_price_windows(cfg, t0, t1);
+    if (w <= JOI_PRICE_MAX_WINDOWS)
+        return 0;
+    return joi_error_set(err, 422,
+                         "pricing readings over %lld days on these time-of-use plans means up to "
+                         "%llu tariff windows; at most %d are worked out in one request: narrow "
+                         "the range with from and to",
+                         (long long)((t1 - t0) / 86400 + 1), (unsigned long long)w,
+                         JOI_PRICE_MAX_WINDOWS);
+}
+
 void joi_priced_free(struct joi_priced *p)
 {
     joi_readings_free(&p->readings);
@@ -93,14 +124,17 @@ static int too_few(const char *meter, struct joi_error *err)
 }
 
 /* Prices from a summary, fetching the readings around the buckets inside which
- * a plan changes price (merged into as few ranges as possible). */
+ * a plan changes price (merged into as few ranges as possible).  Returns 0, 1
+ * when only the readings can give the exact answer, -1 with err set. */
 static int price_summary(struct joi_store *s, const char *meter, struct joi_priced *p,
                          const struct joi_summary *sm, struct joi_error *err)
 {
+    struct joi_schedule *sched;
+    if (joi_schedules_build(p->cfg, sm->first, sm->last, &sched) != 0)
+        return joi_error_set(err, 500, "a plan's time zone could not be used");
     int64_t *split;
     size_t nsplit;
-    if (joi_summary_split_buckets(p->cfg, sm, &split, &nsplit) != 0)
-        return joi_error_set(err, 500, "a plan's time zone could not be used");
+    joi_summary_split_buckets(p->cfg, sm, sched, &split, &nsplit);
     int64_t *ranges = joi_xmalloc((2 * nsplit + 1) * sizeof *ranges);
     size_t nr = 0;
     for (size_t i = 0; i < nsplit; i++) {
@@ -121,11 +155,11 @@ static int price_summary(struct joi_store *s, const char *meter, struct joi_pric
     free(ranges);
     if (rc == 0) {
         joi_readings_sort_unique(&around);
-        rc = joi_price_compare_summary(p->cfg, sm, around.items, around.n, p->costs, &p->usage);
-        if (rc < 0)
-            joi_error_set(err, 500, "a plan's time zone could not be used");
+        rc = joi_price_compare_summary(p->cfg, sm, sched, around.items, around.n, p->costs,
+                                       &p->usage);
     }
     joi_readings_free(&around);
+    joi_schedules_free(sched, p->cfg->nplans);
     return rc;
 }
 
@@ -147,7 +181,8 @@ static int price_from_summary(struct joi_store *s, const char *meter, struct joi
         return joi_error_no_readings(err, meter, 0);
     if (sm->count < 2)
         return too_few(meter, err);
-    if (joi_pricing_span_check(sm->last - sm->first, err))
+    if (joi_pricing_span_check(sm->last - sm->first, err) ||
+        too_many_windows(p->cfg, sm->first, sm->last, err))
         return -1;
     return price_summary(s, meter, p, sm, err);
 }
@@ -178,15 +213,17 @@ int joi_pricing_price(struct joi_plans *pl, struct joi_store *s, const char *met
             return -1;
         priced_plans(meter, p);
     }
-    if (s->ops->readings_get(s, meter, from, to, 0, &p->readings, err) != 0)
+    if (s->ops->readings_get(s, meter, from, to, 0, &p->readings, err) != 0 ||
+        joi_pricing_readings_check(p->readings.n, ranged, "priced",
+                                   "narrow the range with from and to", err))
         return -1;
     if (p->readings.n == 0)
         return joi_error_no_readings(err, meter, ranged);
     joi_readings_sort_unique(&p->readings);
     if (p->readings.n < 2)
         return too_few(meter, err);
-    if (joi_pricing_span_check(
-            p->readings.items[p->readings.n - 1].time - p->readings.items[0].time, err))
+    int64_t t0 = p->readings.items[0].time, t1 = p->readings.items[p->readings.n - 1].time;
+    if (joi_pricing_span_check(t1 - t0, err) || too_many_windows(p->cfg, t0, t1, err))
         return -1;
     if (joi_price_compare(p->cfg, p->readings.items, p->readings.n, p->costs, &p->usage) != 0)
         return joi_error_set(err, 500, "a plan's time zone could not be used");

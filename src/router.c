@@ -175,8 +175,8 @@ static void server_error(int status, const char *uri, struct joi_error *err)
         joi_error_set(err, 429,
                       "too many requests from this address at once; retry when some are done");
         break;
-    case 431:
-        joi_error_set(err, 431, "the request line and headers are too large");
+    case 431: /* lighttpd's server.max-request-field-size, 8 KB by default */
+        joi_error_set(err, 431, "the request line and headers are larger than 8 KB");
         break;
     case 501:
         /* An unknown method fails the request line (no URI); a Transfer-Encoding

@@ -93,6 +93,8 @@ static int mem_readings_get(struct joi_store *s, const char *meter, int64_t from
         end++;
     if (limit > 0 && end - first > limit)
         first = end - limit;
+    if (limit == 0 && end - first > (size_t)JOI_READINGS_MAX + 1)
+        end = first + JOI_READINGS_MAX + 1; /* the bound of joi/store.h */
     for (size_t i = first; i < end; i++)
         joi_readings_push(out, x->readings.items[i].time, x->readings.items[i].kw);
     return 0;

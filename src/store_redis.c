@@ -244,33 +244,35 @@ static int whole_history(int64_t from, int64_t to)
     return from <= 0 && to >= JOI_TIME_MAX;
 }
 
-/* A meter's readings from..to into the sink, all of them or the newest `limit`.
- * The whole history goes by rank (ZRANGE 0 -1, or -limit -1: ascending, and
- * cheaper for Redis than comparing every score); a range by score (ZRANGEBYSCORE,
- * or ZREVRANGEBYSCORE with a limit: newest first).  Returns 1 when the members
- * came newest first, 0 when ascending, -1 with err set. */
+/* A meter's readings from..to into the sink, the newest `limit`, or (limit 0) all
+ * of them up to JOI_READINGS_MAX + 1, the oldest.  The whole history goes by rank
+ * (ZRANGE 0 JOI_READINGS_MAX, or -limit -1: ascending, and cheaper for Redis than
+ * comparing every score); a range by score (ZRANGEBYSCORE ... LIMIT, or
+ * ZREVRANGEBYSCORE with a limit: newest first).  Returns 1 when the members came
+ * newest first, 0 when ascending, -1 with err set. */
 static int range_into(struct redis_store *r, const char *meter, int64_t from, int64_t to,
                       size_t limit, struct member_sink *sink, struct joi_error *err)
 {
-    char key[JOI_LAYOUT_KEY_MAX], lo[24], hi[24], lim[24];
+    char key[JOI_LAYOUT_KEY_MAX], lo[24], hi[24], lim[24], last[24];
     joi_layout_key(key, meter, JOI_LAYOUT_READINGS);
     snprintf(lo, sizeof lo, "%lld", (long long)from);
     snprintf(hi, sizeof hi, "%lld", (long long)to);
-    snprintf(lim, sizeof lim, "%zu", limit);
+    snprintf(lim, sizeof lim, "%zu", limit > 0 ? limit : (size_t)JOI_READINGS_MAX + 1);
+    snprintf(last, sizeof last, "%d", JOI_READINGS_MAX); /* ranks 0 .. the bound: one too many */
     int whole = whole_history(from, to);
     r->conn.sink = &sink->rs;
     redisReply *rep;
     if (whole) {
         char first[24];
         snprintf(first, sizeof first, "-%zu", limit);
-        const char *argv[] = {"ZRANGE", key, limit > 0 ? first : "0", "-1"};
+        const char *argv[] = {"ZRANGE", key, limit > 0 ? first : "0", limit > 0 ? "-1" : last};
         rep = joi_redis_run_str(&r->conn, 4, argv, err);
     } else if (limit > 0) {
         const char *argv[] = {"ZREVRANGEBYSCORE", key, hi, lo, "LIMIT", "0", lim};
         rep = joi_redis_run_str(&r->conn, 7, argv, err);
     } else {
-        const char *argv[] = {"ZRANGEBYSCORE", key, lo, hi};
-        rep = joi_redis_run_str(&r->conn, 4, argv, err);
+        const char *argv[] = {"ZRANGEBYSCORE", key, lo, hi, "LIMIT", "0", lim};
+        rep = joi_redis_run_str(&r->conn, 7, argv, err);
     }
     r->conn.sink = NULL;
     if (rep == NULL)

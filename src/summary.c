@@ -13,6 +13,11 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : (x > y);
 }
 
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
 void joi_summary_init(struct joi_summary *s)
 {
     memset(s, 0, sizeof *s);
@@ -65,11 +70,6 @@ static double piece(int64_t t1, double p1, int64_t t2, double p2, int64_t lo, in
     return (pa + pb) / 2 * (double)(b - a) / 3600;
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-
 void joi_summary_build(const struct joi_reading *r, size_t n, struct joi_summary *out)
 {
     joi_summary_init(out);
@@ -115,31 +115,31 @@ static int bound_inside(const struct joi_schedule *s, int64_t k, size_t *from)
     return *from < s->nbounds && s->bounds[*from] < hi;
 }
 
-int joi_summary_split_buckets(const struct joi_config *c, const struct joi_summary *sm,
-                              int64_t **out, size_t *n)
+void joi_summary_split_buckets(const struct joi_config *c, const struct joi_summary *sm,
+                               const struct joi_schedule *sched, int64_t **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     size_t cap = 0;
     for (size_t p = 0; p < c->nplans; p++) {
-        const struct joi_plan *plan = &c->plans[p];
-        struct joi_schedule s;
-        if (joi_schedule_plan(c, plan, sm->first, sm->last, &s) != 0) {
-            free(*out);
-            *out = NULL;
-            *n = 0;
-            return -1;
-        }
-        for (size_t b = 0; b < s.nbounds; b++) {
-            if (s.bounds[b] % JOI_BUCKET_SECONDS == 0)
+        const struct joi_schedule *s = &sched[p];
+        /* Bounds and buckets are both ascending: walk them together, keeping the
+         * buckets that hold energy and a bound off the half-hour grid. */
+        size_t k = 0;
+        for (size_t b = 0; b < s->nbounds && k < sm->nbuckets; b++) {
+            if (s->bounds[b] % JOI_BUCKET_SECONDS == 0)
+                continue;
+            int64_t index = floor_div(s->bounds[b], JOI_BUCKET_SECONDS);
+            while (k < sm->nbuckets && sm->buckets[k].index < index)
+                k++;
+            if (k == sm->nbuckets || sm->buckets[k].index != index)
                 continue;
             if (*n == cap) {
                 cap = cap ? 2 * cap : 64;
                 *out = joi_xrealloc(*out, cap * sizeof **out);
             }
-            (*out)[(*n)++] = floor_div(s.bounds[b], JOI_BUCKET_SECONDS);
+            (*out)[(*n)++] = index;
         }
-        joi_schedule_free(&s);
     }
     if (*n > 1)
         qsort(*out, *n, sizeof **out, cmp_i64);
@@ -148,7 +148,6 @@ int joi_summary_split_buckets(const struct joi_config *c, const struct joi_summa
         if (u == 0 || (*out)[u - 1] != (*out)[i])
             (*out)[u++] = (*out)[i];
     *n = u;
-    return 0;
 }
 
 /* The exact cost of bucket k on schedule s at unit rate `rate`: every interval of
@@ -192,8 +191,8 @@ static double bucket_cost_exact(const struct joi_reading *near, size_t nnear,
 }
 
 int joi_price_compare_summary(const struct joi_config *c, const struct joi_summary *sm,
-                              const struct joi_reading *near, size_t nnear, struct joi_cost *out,
-                              struct joi_usage *u)
+                              const struct joi_schedule *sched, const struct joi_reading *near,
+                              size_t nnear, struct joi_cost *out, struct joi_usage *u)
 {
     if (c->max_gap > 0 && c->max_gap < JOI_LONG_INTERVAL)
         return 1;
@@ -214,39 +213,34 @@ int joi_price_compare_summary(const struct joi_config *c, const struct joi_summa
     }
     for (size_t p = 0; p < c->nplans; p++) {
         const struct joi_plan *plan = &c->plans[p];
-        struct joi_schedule s;
-        if (joi_schedule_plan(c, plan, t0, t1, &s) != 0)
-            return -1;
+        const struct joi_schedule *s = &sched[p];
         double cost = 0;
         size_t seg = 0, inner = 0;
         for (size_t i = 0; i < sm->nbuckets; i++) {
             int64_t k = sm->buckets[i].index;
-            if (bound_inside(&s, k, &inner)) {
+            if (bound_inside(s, k, &inner)) {
                 int ok;
-                cost += bucket_cost_exact(near, nnear, &s, plan->unit_rate, k, &ok);
-                if (!ok) {
-                    joi_schedule_free(&s);
+                cost += bucket_cost_exact(near, nnear, s, plan->unit_rate, k, &ok);
+                if (!ok)
                     return 1; /* the caller did not fetch this bucket's readings */
-                }
                 continue;
             }
-            while (seg < s.nbounds && s.bounds[seg] <= k * JOI_BUCKET_SECONDS)
+            while (seg < s->nbounds && s->bounds[seg] <= k * JOI_BUCKET_SECONDS)
                 seg++;
-            cost += sm->buckets[i].kwh * (plan->unit_rate * s.values[seg]);
+            cost += sm->buckets[i].kwh * (plan->unit_rate * s->values[seg]);
         }
-        double *lk = joi_xcalloc(s.nbounds + 1, sizeof *lk);
+        double *lk = joi_xcalloc(s->nbounds + 1, sizeof *lk);
         for (size_t i = 0; i < sm->nlongs; i++) {
             const struct joi_interval *l = &sm->longs[i];
             struct joi_reading two[2] = {{l->t1, l->p1}, {l->t2, l->p2}};
-            joi_integrate(two, 2, c->max_gap, &s, lk, NULL);
+            joi_integrate(two, 2, c->max_gap, s, lk, NULL);
         }
-        for (size_t k = 0; k <= s.nbounds; k++)
-            cost += lk[k] * (plan->unit_rate * s.values[k]);
+        for (size_t k = 0; k <= s->nbounds; k++)
+            cost += lk[k] * (plan->unit_rate * s->values[k]);
         free(lk);
         cost += plan->standing_charge * (double)(t1 - t0) / 86400;
         out[p].plan = plan;
         out[p].cost = cost;
-        joi_schedule_free(&s);
     }
     joi_costs_sort(out, c->nplans);
     if (u) {

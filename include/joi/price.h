@@ -24,8 +24,8 @@
  * variable (setenv + tzset, then mktime/localtime_r), since C11 has no per-call
  * zone.  A worker is single-threaded and nothing else in it reads TZ, so this is
  * safe there; a threaded caller must serialise every function of this header
- * that takes a zone (joi_schedule_tariff, joi_price_compare,
- * joi_summary_split_buckets, joi_price_compare_summary, joi_usage_buckets).
+ * that takes a zone or a config (joi_schedule_tariff, joi_schedule_plan,
+ * joi_schedules_build, joi_price_compare, joi_usage_bucket_count, joi_usage_buckets).
  */
 #ifndef JOI_PRICE_H
 #define JOI_PRICE_H
@@ -71,10 +71,37 @@ struct joi_cost {
     double cost;
 };
 
+/* ------------------------------------------------------------------------ */
+/* Bounds of one request's work                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Time-of-use plans and calendar buckets are worked out local day by local day:
+ * a span of readings longer than this is not priced or bucketed (422). */
+#define JOI_PRICE_MAX_SPAN (INT64_C(100) * 366 * 86400)
+
+/* The tariff windows one request may work out, over every plan (see
+ * joi_price_windows()): 490,810 took 0.3 s and 15 MB of a worker
+ * (tests/e2e/pathological_test.sh). */
+#define JOI_PRICE_MAX_WINDOWS 500000
+
+/* An upper bound on the tariff windows that pricing readings from t0 to t1 on
+ * every plan of c works out (what joi_schedule_tariff() loops over: one window
+ * per rule for every local day of the span, plus a day on each side, that the
+ * rule applies to).  Plans without rules cost none.  Pure arithmetic. */
+uint64_t joi_price_windows(const struct joi_config *c, int64_t t0, int64_t t1);
+
 /* The multiplier schedule of a plan over [t0, t1], in the plan's zone.  Returns 0,
  * or -1 (with nothing left to free) when the zone cannot be used. */
 int joi_schedule_plan(const struct joi_config *c, const struct joi_plan *plan, int64_t t0,
                       int64_t t1, struct joi_schedule *s);
+
+/* Every plan's multiplier schedule over [t0, t1] (out[p] for c->plans[p]), built
+ * once for joi_summary_split_buckets() and joi_price_compare_summary() to share.
+ * *out is malloc'ed: free with joi_schedules_free(*out, c->nplans).  Returns 0,
+ * or -1 (nothing to free) when a plan's zone cannot be used. */
+int joi_schedules_build(const struct joi_config *c, int64_t t0, int64_t t1,
+                        struct joi_schedule **out);
+void joi_schedules_free(struct joi_schedule *s, size_t n); /* s can be NULL */
 
 /* Sorts costs cheapest first, ties by plan id: the order of every comparison. */
 void joi_costs_sort(struct joi_cost *costs, size_t n);
@@ -95,6 +122,19 @@ struct joi_bucket {
     int64_t start, end; /* [start, end): a local calendar hour, day, week (from Monday) or month */
     double kwh;
 };
+
+/* At most this many calendar buckets are worked out for one usage request (an
+ * hour bucket over 11 years, a day over a century): about 5.5 MB of answer. */
+#define JOI_USAGE_MAX_BUCKETS 100000
+
+/* The number of calendar buckets of zone tz from the one that holds t0 to the one
+ * that holds t1 (t0 <= t1), covered or not: what joi_usage_buckets() works out
+ * for readings from t0 to t1 (a clock change that folds two local midnights onto
+ * one instant can make that one fewer).  Two zone conversions, no loop. */
+uint64_t joi_usage_bucket_count(int64_t t0, int64_t t1, const char *tz, enum joi_period period);
+
+/* The name of a period as the API spells it: "hour", "day", "week", "month". */
+const char *joi_period_name(enum joi_period period);
 
 /* Splits the energy of readings (sorted, distinct times) into calendar buckets of
  * zone tz, through joi_integrate(), so the buckets add up to the total energy.

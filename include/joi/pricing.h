@@ -45,12 +45,21 @@ const struct joi_config *joi_plans_current(struct joi_plans *pl, struct joi_stor
 const struct joi_config *joi_plans_at(struct joi_plans *pl, struct joi_store *s, long long version,
                                       struct joi_error *err);
 
-/* Plans with time-of-use rules are priced day by day; readings spanning more than
- * this must be narrowed with from/to (a 422). */
-#define JOI_PRICE_MAX_SPAN (INT64_C(100) * 366 * 86400)
-
-/* 0 when readings spanning span seconds can be priced, else -1 with a 422. */
+/* 0 when readings spanning span seconds can be priced (JOI_PRICE_MAX_SPAN), else
+ * -1 with a 422. */
 int joi_pricing_span_check(int64_t span, struct joi_error *err);
+
+/* The bound on readings one request reads (JOI_READINGS_MAX): 0 when n readings
+ * are within it, else -1 with a 422 that says how to narrow the request.  The store
+ * hands over at most one more than the bound, so n past it means "too many".  `what`
+ * is what the endpoint does with them ("answered", "priced", "bucketed"), `narrow`
+ * how to ask for fewer. */
+int joi_pricing_readings_check(size_t n, int ranged, const char *what, const char *narrow,
+                               struct joi_error *err);
+
+/* The `limit` to ask the store for: the client's, but never more than one past the
+ * bound (enough to tell that the range holds too many). */
+size_t joi_pricing_store_limit(size_t limit);
 
 /* Every plan's cost of one meter's energy. */
 struct joi_priced {

@@ -14,7 +14,10 @@
 #include "joi/error.h"
 #include "joi/meter.h"
 
-#define JOI_BATCH_MAX 10000     /* readings in one POST */
+#define JOI_BATCH_MAX 10000 /* readings in one POST */
+/* Readings one request reads, answers, prices or buckets: a leap year of minute
+ * readings is 527,040; at the bound a read answer is about 37 MB. */
+#define JOI_READINGS_MAX 1000000
 #define JOI_READING_MAX 1000000 /* kW */
 
 struct joi_reading {

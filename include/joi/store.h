@@ -42,15 +42,18 @@ struct joi_store_ops {
                         size_t n, const char *token, char *current, size_t currentlen,
                         struct joi_error *err);
     /* Appends the readings with from <= time <= to to out, ascending by time.  When
-     * limit > 0 only the latest `limit` of them. */
+     * limit > 0 only the latest `limit` of them; when limit == 0 all of them, but
+     * never more than JOI_READINGS_MAX + 1 (the oldest): a caller that gets that
+     * many knows the range holds more than the bound, and the work of the call
+     * stays bounded whatever the meter has stored. */
     int (*readings_get)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
                         size_t limit, struct joi_readings *out, struct joi_error *err);
-    /* The same readings as readings_get, handed to fn one by one, ascending by time:
-     * each one's time and its stored text (a JSON number in the shortest form that
-     * reads back to the reading; text[0..len) is borrowed for the call).  This is the
-     * path for answers that print readings (JSON, CSV): the text is never parsed or
-     * formatted again.  *count is the number of readings handed over.  On failure
-     * fn may already have seen some readings: the caller discards what it wrote. */
+    /* The same readings as readings_get (with the same bound), handed to fn one by one, ascending
+     * by time: each one's time and its stored text (a JSON number in the shortest form that reads
+     * back to the reading; text[0..len) is borrowed for the call).  This is the path for answers
+     * that print readings (JSON, CSV): the text is never parsed or formatted again.  *count is the
+     * number of readings handed over.  On failure fn may already have seen some readings: the
+     * caller discards what it wrote. */
     int (*readings_each)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
                          size_t limit, joi_store_reading_fn fn, void *arg, size_t *count,
                          struct joi_error *err);

@@ -51,23 +51,25 @@ void joi_summary_sort(struct joi_summary *s);
  * implementation of what redis/store_readings.lua maintains. */
 void joi_summary_build(const struct joi_reading *r, size_t n, struct joi_summary *out);
 
-/* The buckets inside which some plan of c changes price (a window at 16:10, a
- * zone with a :45 offset): their costs need the readings around them, which lie
+/* The buckets of sm inside which some plan of c changes price (a window at 16:10,
+ * a zone with a :45 offset): their costs need the readings around them, which lie
  * within [index * JOI_BUCKET_SECONDS - JOI_LONG_INTERVAL,
  *         (index + 1) * JOI_BUCKET_SECONDS + JOI_LONG_INTERVAL].
- * Sets *out (malloc'ed, ascending, caller frees) and *n.  Returns 0, or -1 when a
- * plan's zone cannot be used. */
-int joi_summary_split_buckets(const struct joi_config *c, const struct joi_summary *sm,
-                              int64_t **out, size_t *n);
+ * Only buckets that hold energy are named, so there are at most sm->nbuckets of
+ * them however long the span.  sched is joi_schedules_build() over
+ * [sm->first, sm->last].  Sets *out (malloc'ed, ascending, caller frees) and *n. */
+void joi_summary_split_buckets(const struct joi_config *c, const struct joi_summary *sm,
+                               const struct joi_schedule *sched, int64_t **out, size_t *n);
 
-/* Prices every plan of c from a summary (count >= 2), like joi_price_compare().
+/* Prices every plan of c from a summary (count >= 2), like joi_price_compare(),
+ * on the schedules sched (joi_schedules_build() over [sm->first, sm->last]).
  * near holds the readings (sorted, distinct) around every bucket that
  * joi_summary_split_buckets() named; those buckets are priced exactly from them.
- * Returns 0; 1 when the summary cannot give the exact answer (maxGapSeconds is
- * shorter than JOI_LONG_INTERVAL) and the caller must price the readings; -1
- * when a plan's zone cannot be used. */
+ * Returns 0, or 1 when the summary cannot give the exact answer (maxGapSeconds is
+ * shorter than JOI_LONG_INTERVAL, or near lacks a bucket's readings) and the
+ * caller must price the readings. */
 int joi_price_compare_summary(const struct joi_config *c, const struct joi_summary *sm,
-                              const struct joi_reading *near, size_t nnear, struct joi_cost *out,
-                              struct joi_usage *u);
+                              const struct joi_schedule *sched, const struct joi_reading *near,
+                              size_t nnear, struct joi_cost *out, struct joi_usage *u);
 
 #endif

@@ -34,6 +34,7 @@ int e2e_suite_errors(void);
 int e2e_suite_health(void);
 int e2e_suite_tokens(void);
 int e2e_suite_tariffs(void);
+int e2e_suite_bounds(void);
 
 /* Adds a suite of tests (ended by CU_TEST_INFO_NULL).  Returns 0, or -1. */
 int e2e_add_suite(const char *name, CU_TestInfo *tests);

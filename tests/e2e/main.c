@@ -20,9 +20,9 @@ int main(void)
         http_cleanup();
         return 2;
     }
-    int (*const suites[])(void) = {e2e_suite_health, e2e_suite_store,  e2e_suite_read,
-                                   e2e_suite_price,  e2e_suite_plans,  e2e_suite_errors,
-                                   e2e_suite_tokens, e2e_suite_tariffs};
+    int (*const suites[])(void) = {e2e_suite_health, e2e_suite_store,   e2e_suite_read,
+                                   e2e_suite_price,  e2e_suite_plans,   e2e_suite_errors,
+                                   e2e_suite_tokens, e2e_suite_tariffs, e2e_suite_bounds};
     for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
         if (suites[i]() != 0) {
             fprintf(stderr, "e2e: cannot register a suite: %s\n", CU_get_error_msg());

@@ -86,6 +86,8 @@ post "store single time" 200 $store \
     '{"smartMeterId":"oa-one","electricityReadings":[{"time":100,"reading":1},{"time":100,"reading":2}]}'
 post "store far apart" 200 $store \
     '{"smartMeterId":"oa-far","electricityReadings":[{"time":0,"reading":1},{"time":253402300799,"reading":2}]}'
+post "store 12 years apart" 200 $store \
+    '{"smartMeterId":"oa-hours","electricityReadings":[{"time":0,"reading":1},{"time":400000000,"reading":1}]}'
 post "store negative reading" 400 $store \
     '{"smartMeterId":"oa-x","electricityReadings":[{"time":1,"reading":0.5},{"time":2,"reading":-1}]}'
 post "store reading too large" 400 $store \
@@ -130,6 +132,7 @@ call "read bad meter id" 400 GET '/readings/read/bad%20id'
 call "read malformed query" 400 GET "$read?a%zz=1"
 call "read unknown meter" 404 GET /readings/read/oa-nobody
 call "read POST" 405 POST $read -H 'Content-Type: application/json' --data-binary '{}'
+call "read query over 8 KB" 431 GET "$read?limit=$(printf '9%.0s' {1..9000})"
 
 # ---- usage
 usage=/readings/usage/smart-meter-0
@@ -142,6 +145,8 @@ call "usage bad period" 400 GET "$usage?period=year"
 call "usage bad to" 400 GET "$usage?to=-1"
 call "usage unknown meter" 404 GET /readings/usage/oa-nobody
 call "usage over 100 years" 422 GET /readings/usage/oa-far
+call "usage by hour over 12 years" 422 GET "/readings/usage/oa-hours?period=hour"
+call "usage by day over 12 years" 200 GET "/readings/usage/oa-hours?period=day"
 call "usage DELETE" 405 DELETE $usage
 
 # ---- plans

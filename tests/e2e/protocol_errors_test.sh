@@ -67,7 +67,7 @@ expect "HTTP/1.2: 505" \
 big=$(head -c 9000 /dev/zero | tr '\0' a)
 expect "headers over 8 KiB: 431" \
     "GET /health/live HTTP/1.1\r\nHost: t\r\nX-Big: $big\r\n\r\n" \
-    431 "Request Header Fields Too Large" "the request line and headers are too large"
+    431 "Request Header Fields Too Large" "the request line and headers are larger than 8 KB"
 expect "a plain request on the same port still works" \
     "GET /readings/read/$meter HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" \
     404 "Not Found" "meter $meter has no readings"

@@ -27,6 +27,8 @@ int main(void)
     add_unavailable_suite();
     add_layout_suite();
     add_chunk_suite();
+    add_bounds_suite();
+    add_pathological_suite();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_ErrorCode rc = CU_basic_run_tests();

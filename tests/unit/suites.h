@@ -23,6 +23,8 @@ void add_summary_suite(void);
 void add_unavailable_suite(void);
 void add_layout_suite(void);
 void add_chunk_suite(void);
+void add_bounds_suite(void);
+void add_pathological_suite(void);
 
 /* Adds a suite with the given tests (a NULL-terminated array); aborts the run
  * when CUnit cannot register it. */

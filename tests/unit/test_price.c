@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "joi/config.h"
 #include "joi/price.h"
@@ -677,6 +678,160 @@ static void test_long_span(void)
     joi_config_free(c);
 }
 
+/* A zone's UTC offsets over a span, found by scanning localtime_r() every 15
+ * minutes and narrowing each change to its second: piece i is [start, next start). */
+struct piece {
+    int64_t start;
+    long off;
+};
+
+static long offset_of(int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    return tm.tm_gmtoff;
+}
+
+static size_t zone_pieces(int64_t t0, int64_t t1, struct piece *out, size_t cap)
+{
+    size_t n = 0;
+    out[n++] = (struct piece){t0, offset_of(t0)};
+    for (int64_t t = t0; t < t1 && n < cap; t += 900) {
+        if (offset_of(t + 900) == out[n - 1].off)
+            continue;
+        int64_t lo = t, hi = t + 900; /* offset_of(lo) is the old one, offset_of(hi) not */
+        while (hi - lo > 1) {
+            int64_t m = lo + (hi - lo) / 2;
+            if (offset_of(m) == out[n - 1].off)
+                lo = m;
+            else
+                hi = m;
+        }
+        out[n++] = (struct piece){hi, offset_of(hi)};
+    }
+    return n;
+}
+
+/* Wall-clock time L as an instant, by the rule the schedules follow: the first
+ * instant whose clock shows L; for a time a change skips, L read with the offset
+ * before the change. */
+static int64_t resolve(const struct piece *p, size_t n, int64_t L)
+{
+    int64_t best = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        int64_t u = L - p[i].off, end = i + 1 < n ? p[i + 1].start : INT64_MAX;
+        if (u >= p[i].start && u < end && u < best)
+            best = u;
+    }
+    if (best != INT64_MAX)
+        return best;
+    for (size_t i = 1; i < n; i++)
+        if (L - p[i - 1].off >= p[i].start && L - p[i].off < p[i].start)
+            return L - p[i - 1].off;
+    return L - p[0].off;
+}
+
+/* The multiplier at instant x worked out from the wall clock alone: the first rule
+ * with a window (started on x's local date or one of the two before: a skipped
+ * day can stretch one) that holds x. */
+static double reference_value(const struct joi_rule *rules, size_t nrules, const struct piece *p,
+                              size_t n, int64_t x)
+{
+    long off = p[0].off;
+    for (size_t i = 0; i < n && p[i].start <= x; i++)
+        off = p[i].off;
+    int64_t date = (x + off) / DAY; /* x is after 1970 in every zone used */
+    for (size_t r = 0; r < nrules; r++)
+        for (int64_t d = date; d >= date - 2; d--) {
+            if (!(rules[r].days & (1u << (((d + 3) % 7 + 7) % 7))))
+                continue;
+            int64_t s = resolve(p, n, d * DAY + rules[r].from_min * 60);
+            int64_t e = resolve(p, n, d * DAY + (rules[r].from_min + rules[r].length_min) * 60);
+            if (s <= x && x < e)
+                return rules[r].multiplier;
+        }
+    return 1;
+}
+
+static double schedule_value(const struct joi_schedule *s, int64_t x)
+{
+    size_t lo = 0, hi = s->nbounds; /* the number of bounds <= x */
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (s->bounds[m] <= x)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return s->values[lo];
+}
+
+static unsigned lcg(unsigned *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (*seed >> 8) & 0xffffff;
+}
+
+/* Schedules over random spans in zones with every kind of clock change (an hour
+ * at 01:00, at midnight, half an hour, a skipped day) agree with the wall-clock
+ * reference on both sides of every bound and at random instants.  Windows with
+ * edges in the skipped and repeated hours are there on purpose: mktime() alone
+ * answered those according to the calls made before. */
+static void test_schedule_matches_wall_clock(void)
+{
+    static const char *const zones[] = {
+        "Europe/London",  "America/Sao_Paulo", "Australia/Lord_Howe", "America/St_Johns",
+        "America/Havana", "Pacific/Apia",      "Asia/Kolkata",        "UTC"};
+    struct joi_config *c =
+        config("{\"pricePlans\":[{\"id\":\"p\",\"unitRate\":1,\"peakTimeMultipliers\":["
+               "{\"days\":[\"MONDAY\",\"TUESDAY\",\"WEDNESDAY\",\"THURSDAY\",\"FRIDAY\"],"
+               "\"from\":\"16:00\",\"to\":\"19:00\",\"multiplier\":2},"
+               "{\"days\":[\"SATURDAY\",\"SUNDAY\"],\"from\":\"00:00\",\"to\":\"00:00\","
+               "\"multiplier\":0.8},"
+               "{\"from\":\"23:30\",\"to\":\"00:30\",\"multiplier\":3},"
+               "{\"from\":\"01:30\",\"to\":\"02:30\",\"multiplier\":4},"
+               "{\"days\":[\"SUNDAY\"],\"from\":\"00:00\",\"to\":\"01:00\",\"multiplier\":5},"
+               "{\"from\":\"02:00\",\"to\":\"03:00\",\"multiplier\":6},"
+               "{\"from\":\"22:10\",\"to\":\"06:50\",\"multiplier\":0.5}]}]}");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    const struct joi_plan *p = &c->plans[0];
+    unsigned seed = 77;
+    int wrong = 0;
+    for (int i = 0; i < 32; i++) {
+        const char *tz = zones[i % (sizeof zones / sizeof zones[0])];
+        /* 1970 .. 2100, spans of up to two years; the clock changes of the zone's
+         * rules are inside most of them. */
+        int64_t t0 = (int64_t)lcg(&seed) * 245;
+        int64_t t1 = t0 + (int64_t)(lcg(&seed) % 730) * DAY + lcg(&seed) % DAY;
+        if (i % 8 == 5) { /* Apia: across the day it skipped, 2011-12-30 */
+            t0 = INT64_C(1324900000);
+            t1 = t0 + 30 * DAY;
+        }
+        struct joi_schedule s;
+        CU_ASSERT_EQUAL_FATAL(joi_schedule_tariff(p->rules, p->nrules, tz, t0, t1, &s), 0);
+        static struct piece pieces[4096]; /* the process zone is tz now */
+        size_t np = zone_pieces(t0 - 4 * DAY, t1 + 4 * DAY, pieces, 4096);
+        for (size_t b = 0; b <= s.nbounds + 100; b++) {
+            int64_t x =
+                b < s.nbounds ? s.bounds[b] : t0 + (int64_t)(lcg(&seed) % (uint64_t)(t1 - t0));
+            for (int side = 0; side < 2; side++) {
+                int64_t at = x - side;
+                if (at < t0 || at >= t1)
+                    continue;
+                double want = reference_value(p->rules, p->nrules, pieces, np, at);
+                double got = schedule_value(&s, at);
+                if (want != got && wrong++ < 5)
+                    fprintf(stderr, "\n    %s at %lld: schedule %g, wall clock %g", tz,
+                            (long long)at, got, want);
+            }
+        }
+        joi_schedule_free(&s);
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    joi_config_free(c);
+}
+
 void add_price_suite(void)
 {
     static const struct test_case tests[] = {
@@ -698,6 +853,7 @@ void add_price_suite(void)
         {"London 16:00-19:00 summer and winter", test_london_evening_window},
         {"plan time zone", test_plan_time_zone},
         {"ten weeks of Wednesdays", test_long_span},
+        {"schedules agree with the wall clock", test_schedule_matches_wall_clock},
         {NULL, NULL},
     };
     test_add_suite("price", tests);

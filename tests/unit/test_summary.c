@@ -81,12 +81,15 @@ static void compare_both_ways(const char *doc, unsigned seed, int with_near, int
     CU_ASSERT_EQUAL_FATAL(joi_price_compare(c, r.items, r.n, exact, &ue), 0);
     struct joi_summary s;
     joi_summary_build(r.items, r.n, &s);
+    struct joi_schedule *sched;
+    CU_ASSERT_EQUAL_FATAL(joi_schedules_build(c, s.first, s.last, &sched), 0);
     int64_t *split;
     size_t nsplit;
-    CU_ASSERT_EQUAL_FATAL(joi_summary_split_buckets(c, &s, &split, &nsplit), 0);
+    joi_summary_split_buckets(c, &s, sched, &split, &nsplit);
     CU_ASSERT_EQUAL(nsplit > 0, expect_split);
-    int rc = joi_price_compare_summary(c, &s, with_near ? r.items : NULL, with_near ? r.n : 0, fast,
-                                       &uf);
+    int rc = joi_price_compare_summary(c, &s, sched, with_near ? r.items : NULL,
+                                       with_near ? r.n : 0, fast, &uf);
+    joi_schedules_free(sched, c->nplans);
     if (!with_near && nsplit > 0) {
         CU_ASSERT_EQUAL(rc, 1); /* cannot price the split buckets without their readings */
     } else {
@@ -148,7 +151,10 @@ static void test_short_max_gap_falls_back(void)
     struct joi_summary s;
     joi_summary_build(r, 2, &s);
     struct joi_cost out[1];
-    CU_ASSERT_EQUAL(joi_price_compare_summary(c, &s, NULL, 0, out, NULL), 1);
+    struct joi_schedule *sched;
+    CU_ASSERT_EQUAL_FATAL(joi_schedules_build(c, s.first, s.last, &sched), 0);
+    CU_ASSERT_EQUAL(joi_price_compare_summary(c, &s, sched, NULL, 0, out, NULL), 1);
+    joi_schedules_free(sched, c->nplans);
     joi_summary_free(&s);
     joi_config_free(c);
 }
