@@ -14,7 +14,7 @@ static void oom(size_t n)
     abort();
 }
 
-void *joi_xmalloc(size_t n)
+void *joi_mem_alloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     if (p == NULL)
@@ -22,7 +22,7 @@ void *joi_xmalloc(size_t n)
     return p;
 }
 
-void *joi_xcalloc(size_t n, size_t size)
+void *joi_mem_calloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (p == NULL)
@@ -30,7 +30,7 @@ void *joi_xcalloc(size_t n, size_t size)
     return p;
 }
 
-void *joi_xrealloc(void *p, size_t n)
+void *joi_mem_realloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
     if (q == NULL)
@@ -38,9 +38,9 @@ void *joi_xrealloc(void *p, size_t n)
     return q;
 }
 
-char *joi_xstrndup(const char *s, size_t n)
+char *joi_mem_strndup(const char *s, size_t n)
 {
-    char *p = joi_xmalloc(n + 1);
+    char *p = joi_mem_alloc(n + 1);
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
@@ -75,7 +75,7 @@ static void buf_reserve(struct joi_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + extra + 1)
         cap *= 2;
-    b->data = joi_xrealloc(b->data, cap);
+    b->data = joi_mem_realloc(b->data, cap);
     b->cap = cap;
 }
 

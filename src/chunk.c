@@ -656,10 +656,10 @@ int joi_chunk_encode(const struct joi_reading *r, size_t n, struct joi_buf *out,
             return joi_error_set(err, 500, "chunk: reading %zu has a value out of range", i);
     }
 
-    struct enc_reading *d = joi_xmalloc(n * sizeof *d);
-    uint64_t *tu = joi_xmalloc(n * sizeof *tu); /* time codes (reading 0 has none) */
-    uint64_t *vu = joi_xmalloc(n * sizeof *vu); /* value codes */
-    unsigned char *raw = joi_xmalloc(n);        /* 1: written as a raw escape */
+    struct enc_reading *d = joi_mem_alloc(n * sizeof *d);
+    uint64_t *tu = joi_mem_alloc(n * sizeof *tu); /* time codes (reading 0 has none) */
+    uint64_t *vu = joi_mem_alloc(n * sizeof *vu); /* value codes */
+    unsigned char *raw = joi_mem_alloc(n);        /* 1: written as a raw escape */
     for (size_t i = 0; i < n; i++) {
         decimal_of(r[i].kw, &d[i].m, &d[i].e);
         d[i].nd = digits_of(d[i].m);
@@ -930,7 +930,7 @@ int joi_chunk_decode(const unsigned char *buf, size_t len, struct joi_readings *
         return -1;
     if (out->cap - out->n < h.n) {
         out->cap = out->n + h.n;
-        out->items = joi_xrealloc(out->items, out->cap * sizeof *out->items);
+        out->items = joi_mem_realloc(out->items, out->cap * sizeof *out->items);
     }
     struct sink s = {out->items + out->n, NULL, NULL};
     if (chunk_walk(buf, len, &h, &s, err) != 0)

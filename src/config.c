@@ -18,7 +18,7 @@
 const char *const joi_day_names[7] = {"MONDAY", "TUESDAY",  "WEDNESDAY", "THURSDAY",
                                       "FRIDAY", "SATURDAY", "SUNDAY"};
 
-int joi_tz_valid(const char *name)
+int joi_config_tz_valid(const char *name)
 {
     size_t len = strlen(name);
     if (len == 0 || len > 64 || name[0] == '/' || strstr(name, "..") != NULL)
@@ -206,15 +206,15 @@ static int parse_plan(struct json_object *p, size_t i, struct joi_plan *out, str
     if (!json_object_object_get_ex(p, "id", &v) || !json_object_is_type(v, json_type_string) ||
         !joi_meter_id_valid(json_object_get_string(v), (size_t)json_object_get_string_len(v)))
         return joi_error_set(err, 400, "%s: id must be " JOI_METER_RULE, where);
-    out->id = joi_xstrndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+    out->id = joi_mem_strndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
     snprintf(where, sizeof where, "pricePlans[%zu] (%s)", i, out->id);
     if (json_object_object_get_ex(p, "supplier", &v)) {
         if (!json_object_is_type(v, json_type_string))
             return joi_error_set(err, 400, "%s: supplier must be a string", where);
         out->supplier =
-            joi_xstrndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+            joi_mem_strndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
     } else {
-        out->supplier = joi_xstrndup("", 0);
+        out->supplier = joi_mem_strndup("", 0);
     }
     if (!json_object_object_get_ex(p, "unitRate", &v) || nonneg_number(v, &out->unit_rate))
         return joi_error_set(err, 400, "%s: unitRate must be a number >= 0", where);
@@ -222,17 +222,18 @@ static int parse_plan(struct json_object *p, size_t i, struct joi_plan *out, str
         nonneg_number(v, &out->standing_charge))
         return joi_error_set(err, 400, "%s: standingCharge must be a number >= 0", where);
     if (json_object_object_get_ex(p, "timezone", &v)) {
-        if (!json_object_is_type(v, json_type_string) || !joi_tz_valid(json_object_get_string(v)))
+        if (!json_object_is_type(v, json_type_string) ||
+            !joi_config_tz_valid(json_object_get_string(v)))
             return joi_error_set(err, 400, "%s: timezone must be an IANA time zone name", where);
         out->timezone =
-            joi_xstrndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+            joi_mem_strndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
     }
     if (json_object_object_get_ex(p, "peakTimeMultipliers", &v) &&
         !json_object_is_type(v, json_type_null)) {
         if (!json_object_is_type(v, json_type_array))
             return joi_error_set(err, 400, "%s: peakTimeMultipliers must be an array", where);
         out->nrules = json_object_array_length(v);
-        out->rules = joi_xcalloc(out->nrules, sizeof *out->rules);
+        out->rules = joi_mem_calloc(out->nrules, sizeof *out->rules);
         for (size_t r = 0; r < out->nrules; r++) {
             char rwhere[240];
             snprintf(rwhere, sizeof rwhere, "%s peakTimeMultipliers[%zu]", where, r);
@@ -249,12 +250,13 @@ static int parse_doc(struct json_object *doc, struct joi_config *c, struct joi_e
     if (!json_object_is_type(doc, json_type_object))
         return joi_error_set(err, 400, "the plans file must be a JSON object");
     if (json_object_object_get_ex(doc, "timezone", &v)) {
-        if (!json_object_is_type(v, json_type_string) || !joi_tz_valid(json_object_get_string(v)))
+        if (!json_object_is_type(v, json_type_string) ||
+            !joi_config_tz_valid(json_object_get_string(v)))
             return joi_error_set(err, 400, "timezone must be an IANA time zone name");
         c->timezone =
-            joi_xstrndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+            joi_mem_strndup(json_object_get_string(v), (size_t)json_object_get_string_len(v));
     } else {
-        c->timezone = joi_xstrndup(JOI_DEFAULT_TZ, strlen(JOI_DEFAULT_TZ));
+        c->timezone = joi_mem_strndup(JOI_DEFAULT_TZ, strlen(JOI_DEFAULT_TZ));
     }
     if (json_object_object_get_ex(doc, "maxGapSeconds", &v) &&
         !json_object_is_type(v, json_type_null)) {
@@ -266,7 +268,7 @@ static int parse_doc(struct json_object *doc, struct joi_config *c, struct joi_e
         !json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0)
         return joi_error_set(err, 400, "pricePlans must be a non-empty array");
     size_t n = json_object_array_length(v);
-    c->plans = joi_xcalloc(n, sizeof *c->plans);
+    c->plans = joi_mem_calloc(n, sizeof *c->plans);
     for (size_t i = 0; i < n; i++) {
         c->nplans = i + 1;
         if (parse_plan(json_object_array_get_idx(v, i), i, &c->plans[i], err))
@@ -279,7 +281,7 @@ static int parse_doc(struct json_object *doc, struct joi_config *c, struct joi_e
     if (json_object_object_get_ex(doc, "accounts", &v) && !json_object_is_type(v, json_type_null)) {
         if (!json_object_is_type(v, json_type_object))
             return joi_error_set(err, 400, "accounts must be an object of meter id to plan id");
-        c->accounts = joi_xcalloc((size_t)json_object_object_length(v), sizeof *c->accounts);
+        c->accounts = joi_mem_calloc((size_t)json_object_object_length(v), sizeof *c->accounts);
         json_object_object_foreach(v, meter, plan)
         {
             if (!joi_meter_id_valid(meter, strlen(meter)))
@@ -292,7 +294,7 @@ static int parse_doc(struct json_object *doc, struct joi_config *c, struct joi_e
                                      json_object_is_type(plan, json_type_string)
                                          ? json_object_get_string(plan)
                                          : "(not a string)");
-            c->accounts[c->naccounts].meter = joi_xstrndup(meter, strlen(meter));
+            c->accounts[c->naccounts].meter = joi_mem_strndup(meter, strlen(meter));
             c->accounts[c->naccounts].plan = p;
             c->naccounts++;
         }
@@ -307,7 +309,7 @@ int joi_config_parse(const char *buf, size_t len, struct joi_config **out, struc
     struct json_object *doc = joi_json_parse(buf, len, err);
     if (doc == NULL)
         return -1;
-    struct joi_config *c = joi_xcalloc(1, sizeof *c);
+    struct joi_config *c = joi_mem_calloc(1, sizeof *c);
     int rc = parse_doc(doc, c, err);
     json_object_put(doc);
     if (rc != 0) {

@@ -49,7 +49,7 @@ int joi_error_set_at(struct joi_error *err, int status, const char *pointer, con
     return -1;
 }
 
-const char *joi_status_title(int status)
+const char *joi_error_title(int status)
 {
     /* Every 4xx and 5xx of RFC 9110, with 429 and 431 (RFC 6585): lighttpd hands
      * the error handler whatever status it decided, and a client reads the

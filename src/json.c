@@ -105,7 +105,7 @@ struct json_object *joi_json_parse(const char *buf, size_t len, struct joi_error
     /* json-c wants to see the end of a trailing number: hand it a NUL-terminated copy
      * and the length including the NUL.  An embedded NUL ends the parse early, which
      * the offset check below reports. */
-    char *copy = joi_xstrndup(buf, len);
+    char *copy = joi_mem_strndup(buf, len);
     struct json_tokener *tok = json_tokener_new_ex(JOI_JSON_DEPTH);
     if (tok == NULL) {
         free(copy);

@@ -154,7 +154,7 @@ int joi_schedule_tariff(const struct joi_rule *rules, size_t nrules, const char 
 {
     out->bounds = NULL;
     out->nbounds = 0;
-    out->values = joi_xmalloc(sizeof *out->values);
+    out->values = joi_mem_alloc(sizeof *out->values);
     out->values[0] = 1;
     if (nrules == 0)
         return 0;
@@ -166,7 +166,7 @@ int joi_schedule_tariff(const struct joi_rule *rules, size_t nrules, const char 
     /* Windows that start the day before t0 may still be running at t0. */
     int64_t ndays = (t1 - t0) / 86400 + 3;
     size_t nwin = 0, capwin = 64;
-    struct window *win = joi_xmalloc(capwin * sizeof *win);
+    struct window *win = joi_mem_alloc(capwin * sizeof *win);
     for (int64_t k = -1; k < ndays; k++) {
         int wday;
         int64_t midnight = local_instant(&first, (int)k, 0, &wday);
@@ -182,14 +182,14 @@ int joi_schedule_tariff(const struct joi_rule *rules, size_t nrules, const char 
                 continue;
             if (nwin == capwin) {
                 capwin *= 2;
-                win = joi_xrealloc(win, capwin * sizeof *win);
+                win = joi_mem_realloc(win, capwin * sizeof *win);
             }
             win[nwin++] = (struct window){s, e, r};
         }
     }
     qsort(win, nwin, sizeof *win, cmp_window);
     /* Every window edge inside (t0, t1) is a potential boundary. */
-    int64_t *b = joi_xmalloc((2 * nwin + 1) * sizeof *b);
+    int64_t *b = joi_mem_alloc((2 * nwin + 1) * sizeof *b);
     size_t nb = 0;
     for (size_t i = 0; i < nwin; i++) {
         if (win[i].start > t0 && win[i].start < t1)
@@ -206,7 +206,7 @@ int joi_schedule_tariff(const struct joi_rule *rules, size_t nrules, const char 
     /* The value of each segment: the first rule (lowest index) whose window holds
      * the segment's first instant.  Windows are sorted by start, and none is longer
      * than WINDOW_REACH, so only a sliding range of them can hold a given instant. */
-    double *val = joi_xmalloc((nb + 1) * sizeof *val);
+    double *val = joi_mem_alloc((nb + 1) * sizeof *val);
     size_t lo = 0;
     for (size_t i = 0; i <= nb; i++) {
         int64_t x = i == 0 ? t0 : b[i - 1];
@@ -257,8 +257,8 @@ uint64_t joi_price_windows(const struct joi_config *c, int64_t t0, int64_t t1)
     return total;
 }
 
-void joi_integrate(const struct joi_reading *r, size_t n, int64_t max_gap,
-                   const struct joi_schedule *s, double *kwh, struct joi_usage *u)
+void joi_price_integrate(const struct joi_reading *r, size_t n, int64_t max_gap,
+                         const struct joi_schedule *s, double *kwh, struct joi_usage *u)
 {
     size_t nb = s ? s->nbounds : 0;
     const int64_t *b = s ? s->bounds : NULL;
@@ -331,15 +331,15 @@ int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, s
                       struct joi_cost *out, struct joi_usage *u)
 {
     double one = 0;
-    joi_integrate(r, n, c->max_gap, NULL, &one, u);
+    joi_price_integrate(r, n, c->max_gap, NULL, &one, u);
     int64_t t0 = r[0].time, t1 = r[n - 1].time;
     for (size_t p = 0; p < c->nplans; p++) {
         const struct joi_plan *plan = &c->plans[p];
         struct joi_schedule s;
         if (joi_schedule_plan(c, plan, t0, t1, &s) != 0)
             return -1;
-        double *kwh = joi_xcalloc(s.nbounds + 1, sizeof *kwh);
-        joi_integrate(r, n, c->max_gap, &s, kwh, NULL);
+        double *kwh = joi_mem_calloc(s.nbounds + 1, sizeof *kwh);
+        joi_price_integrate(r, n, c->max_gap, &s, kwh, NULL);
         double cost = 0;
         for (size_t k = 0; k <= s.nbounds; k++)
             cost += kwh[k] * (plan->unit_rate * s.values[k]);
@@ -356,7 +356,7 @@ int joi_price_compare(const struct joi_config *c, const struct joi_reading *r, s
 int joi_schedules_build(const struct joi_config *c, int64_t t0, int64_t t1,
                         struct joi_schedule **out)
 {
-    struct joi_schedule *s = joi_xcalloc(c->nplans ? c->nplans : 1, sizeof *s);
+    struct joi_schedule *s = joi_mem_calloc(c->nplans ? c->nplans : 1, sizeof *s);
     for (size_t p = 0; p < c->nplans; p++)
         if (joi_schedule_plan(c, &c->plans[p], t0, t1, &s[p]) != 0) {
             joi_schedules_free(s, p);
@@ -467,13 +467,13 @@ int joi_usage_buckets(const struct joi_reading *r, size_t n, int64_t max_gap, co
     int64_t first = bucket_start(t0, period, &day0);
     /* Bucket edges from the first bucket's start until past t1. */
     size_t cap = 64, ne = 0;
-    int64_t *edges = joi_xmalloc(cap * sizeof *edges);
+    int64_t *edges = joi_mem_alloc(cap * sizeof *edges);
     int stuck = 0;
     for (int k = 0;; k++) {
         int64_t e = bucket_next(first, period, &day0, k);
         if (ne == cap) {
             cap *= 2;
-            edges = joi_xrealloc(edges, cap * sizeof *edges);
+            edges = joi_mem_realloc(edges, cap * sizeof *edges);
         }
         if (ne > 0 && e <= edges[ne - 1]) {
             /* A clock change folded two local starts onto one instant; more than a
@@ -491,10 +491,10 @@ int joi_usage_buckets(const struct joi_reading *r, size_t n, int64_t max_gap, co
     }
     /* Interior edges are the schedule's bounds: segment i is [edges[i], edges[i+1]). */
     struct joi_schedule s = {.bounds = edges + 1, .values = NULL, .nbounds = ne - 2};
-    double *kwh = joi_xcalloc(ne, sizeof *kwh);
-    joi_integrate(r, n, max_gap, &s, kwh, NULL);
+    double *kwh = joi_mem_calloc(ne, sizeof *kwh);
+    joi_price_integrate(r, n, max_gap, &s, kwh, NULL);
     /* A bucket is covered when an interval that is not a gap overlaps it. */
-    char *covered = joi_xcalloc(ne, 1);
+    char *covered = joi_mem_calloc(ne, 1);
     size_t j = 0;
     for (size_t i = 1; i < n; i++) {
         int64_t a = r[i - 1].time, b = r[i].time;
@@ -505,7 +505,7 @@ int joi_usage_buckets(const struct joi_reading *r, size_t n, int64_t max_gap, co
         for (size_t k = j; k + 1 < ne && edges[k] < b; k++)
             covered[k] = 1;
     }
-    struct joi_bucket *bk = joi_xmalloc(ne * sizeof *bk);
+    struct joi_bucket *bk = joi_mem_alloc(ne * sizeof *bk);
     size_t m = 0;
     for (size_t k = 0; k + 1 < ne; k++) {
         if (!covered[k])

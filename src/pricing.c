@@ -135,7 +135,7 @@ static int price_summary(struct joi_store *s, const char *meter, struct joi_pric
     int64_t *split;
     size_t nsplit;
     joi_summary_split_buckets(p->cfg, sm, sched, &split, &nsplit);
-    int64_t *ranges = joi_xmalloc((2 * nsplit + 1) * sizeof *ranges);
+    int64_t *ranges = joi_mem_alloc((2 * nsplit + 1) * sizeof *ranges);
     size_t nr = 0;
     for (size_t i = 0; i < nsplit; i++) {
         int64_t lo = split[i] * JOI_BUCKET_SECONDS - JOI_LONG_INTERVAL;
@@ -167,7 +167,7 @@ static int price_summary(struct joi_store *s, const char *meter, struct joi_pric
 static void priced_plans(const char *meter, struct joi_priced *p)
 {
     if (p->costs == NULL)
-        p->costs = joi_xcalloc(p->cfg->nplans, sizeof *p->costs);
+        p->costs = joi_mem_calloc(p->cfg->nplans, sizeof *p->costs);
     p->current = joi_config_account(p->cfg, meter);
 }
 

@@ -32,7 +32,7 @@ void joi_readings_push(struct joi_readings *r, int64_t time, double kw)
 {
     if (r->n == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 64;
-        r->items = joi_xrealloc(r->items, r->cap * sizeof *r->items);
+        r->items = joi_mem_realloc(r->items, r->cap * sizeof *r->items);
     }
     r->items[r->n].time = time;
     r->items[r->n].kw = kw;
@@ -62,7 +62,7 @@ void joi_readings_sort_unique(struct joi_readings *r)
         ;
     if (i == r->n)
         return;
-    struct indexed *tmp = joi_xmalloc(r->n * sizeof *tmp);
+    struct indexed *tmp = joi_mem_alloc(r->n * sizeof *tmp);
     for (i = 0; i < r->n; i++) {
         tmp[i].r = r->items[i];
         tmp[i].index = i;

@@ -216,7 +216,7 @@ static int append_command(redisContext *c, int argc, const char **argv, const si
     for (int i = 0; i < argc; i++)
         n += 24 + lens[i] + 2;
     char small[2048];
-    char *buf = n <= sizeof small ? small : joi_xmalloc(n);
+    char *buf = n <= sizeof small ? small : joi_mem_alloc(n);
     char *p = buf;
     *p++ = '*';
     p += joi_num_int(argc, p);
@@ -480,7 +480,7 @@ int joi_redis_init(struct joi_redis *r, const char *addr, int timeout_ms)
     if (strncmp(addr, "unix:", 5) == 0) {
         if (addr[5] == '\0')
             return -1;
-        r->path = joi_xstrndup(addr + 5, strlen(addr + 5));
+        r->path = joi_mem_strndup(addr + 5, strlen(addr + 5));
         return 0;
     }
     const char *colon = strrchr(addr, ':');
@@ -497,7 +497,7 @@ int joi_redis_init(struct joi_redis *r, const char *addr, int timeout_ms)
         h++;
         hl -= 2;
     }
-    r->host = joi_xstrndup(h, hl);
+    r->host = joi_mem_strndup(h, hl);
     r->port = (int)port;
     return 0;
 }

@@ -28,7 +28,7 @@ void joi_response_problem(struct joi_response *resp, const struct joi_error *err
 {
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "type", json_object_new_string("about:blank"));
-    json_object_object_add(o, "title", json_object_new_string(joi_status_title(err->status)));
+    json_object_object_add(o, "title", json_object_new_string(joi_error_title(err->status)));
     json_object_object_add(o, "status", json_object_new_int(err->status));
     json_object_object_add(o, "detail", json_object_new_string(err->detail));
     if (err->has_pointer)

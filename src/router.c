@@ -195,7 +195,7 @@ static void server_error(int status, const char *uri, struct joi_error *err)
         joi_error_set(err, 505, "the HTTP version is not supported; use HTTP/1.1");
         break;
     default:
-        joi_error_set(err, status, "%s", joi_status_title(status));
+        joi_error_set(err, status, "%s", joi_error_title(status));
         break;
     }
 }

@@ -35,7 +35,7 @@ static struct mem_meter *find_meter(struct mem_store *m, const char *id, int cre
             return x;
     if (!create)
         return NULL;
-    struct mem_meter *x = joi_xcalloc(1, sizeof *x);
+    struct mem_meter *x = joi_mem_calloc(1, sizeof *x);
     snprintf(x->id, sizeof x->id, "%s", id);
     joi_readings_init(&x->readings);
     x->next = m->meters;
@@ -163,7 +163,7 @@ static int mem_config_get(struct joi_store *s, long long *version, char **doc, s
         return 0;
     *version = m->config_version;
     if (m->config) {
-        *doc = joi_xstrndup(m->config, m->config_len);
+        *doc = joi_mem_strndup(m->config, m->config_len);
         *len = m->config_len;
     }
     return 0;
@@ -175,7 +175,7 @@ static int mem_config_put(struct joi_store *s, const char *doc, size_t len, stru
     if (check_up(m, err))
         return -1;
     free(m->config);
-    m->config = joi_xstrndup(doc, len);
+    m->config = joi_mem_strndup(doc, len);
     m->config_len = len;
     m->config_version++;
     return 0;
@@ -189,7 +189,7 @@ static int mem_token_set(struct joi_store *s, const char *meter, const char *rec
         return -1;
     struct mem_meter *x = find_meter(m, meter, 1);
     free(x->token);
-    x->token = record ? joi_xstrndup(record, strlen(record)) : NULL;
+    x->token = record ? joi_mem_strndup(record, strlen(record)) : NULL;
     return 0;
 }
 
@@ -224,7 +224,7 @@ static const struct joi_store_ops mem_ops = {
 
 struct joi_store *joi_store_mem_new(void)
 {
-    struct mem_store *m = joi_xcalloc(1, sizeof *m);
+    struct mem_store *m = joi_mem_calloc(1, sizeof *m);
     m->base.ops = &mem_ops;
     return &m->base;
 }

@@ -72,7 +72,7 @@ static int member_take(struct member_sink *sink, const char *str, size_t len)
     if (sink->rs.count >= sink->cap) { /* indexed by count, which malformed members advance too */
         while (sink->rs.count >= sink->cap)
             sink->cap = sink->cap ? 2 * sink->cap : 64;
-        sink->ends = joi_xrealloc(sink->ends, sink->cap * sizeof *sink->ends);
+        sink->ends = joi_mem_realloc(sink->ends, sink->cap * sizeof *sink->ends);
     }
     sink->ends[sink->rs.count] = sink->held->len;
     return 0;
@@ -180,11 +180,11 @@ static int redis_readings_put(struct joi_store *s, const char *meter,
     const int nfixed = (int)(sizeof fixed / sizeof fixed[0]);
     const int head = 2 + nfixed; /* EVALSHA sha, then the fixed arguments */
     int argc = head + 2 * (int)n;
-    const char **argv = joi_xmalloc((size_t)argc * sizeof *argv);
-    size_t *lens = joi_xmalloc((size_t)argc * sizeof *lens);
+    const char **argv = joi_mem_alloc((size_t)argc * sizeof *argv);
+    size_t *lens = joi_mem_alloc((size_t)argc * sizeof *lens);
     /* Members are written into one buffer, a slot each; the time is the member's start. */
     size_t slot = JOI_LAYOUT_MEMBER_MAX;
-    char *text = joi_xmalloc(n * slot);
+    char *text = joi_mem_alloc(n * slot);
     for (int i = 0; i < nfixed; i++) {
         argv[2 + i] = fixed[i];
         lens[2 + i] = strlen(fixed[i]);
@@ -342,13 +342,13 @@ static int cmp_day(const void *a, const void *b)
 static int parse_bucket_days(const redisReply *rep, struct joi_summary *out, struct joi_error *err)
 {
     size_t ndays = rep->elements / 2;
-    struct day_field *days = joi_xmalloc((ndays + 1) * sizeof *days);
+    struct day_field *days = joi_mem_alloc((ndays + 1) * sizeof *days);
     for (size_t i = 0; i < ndays; i++) {
         days[i].day = reply_int(rep->element[2 * i]);
         days[i].value = rep->element[2 * i + 1];
     }
     qsort(days, ndays, sizeof *days, cmp_day);
-    out->buckets = joi_xmalloc((ndays * JOI_BUCKETS_PER_FIELD + 1) * sizeof *out->buckets);
+    out->buckets = joi_mem_alloc((ndays * JOI_BUCKETS_PER_FIELD + 1) * sizeof *out->buckets);
     out->nbuckets = 0;
     int rc = 0;
     for (size_t i = 0; i < ndays; i++) {
@@ -401,7 +401,7 @@ static int redis_summary_get(struct joi_store *s, const char *meter, struct joi_
             goto out;
         }
         out->nlongs = reps[4]->elements;
-        out->longs = joi_xmalloc((out->nlongs + 1) * sizeof *out->longs);
+        out->longs = joi_mem_alloc((out->nlongs + 1) * sizeof *out->longs);
         for (size_t i = 0; i < out->nlongs; i++) {
             const redisReply *m = reps[4]->element[i];
             if (m->type != REDIS_REPLY_STRING ||
@@ -428,11 +428,11 @@ static int redis_readings_get_ranges(struct joi_store *s, const char *meter, con
     struct redis_store *r = (struct redis_store *)s;
     char key[JOI_LAYOUT_KEY_MAX];
     joi_layout_key(key, meter, JOI_LAYOUT_READINGS);
-    char(*text)[2][24] = joi_xmalloc(n * sizeof *text);
-    const char **argv = joi_xmalloc(4 * n * sizeof *argv);
-    const char ***argvs = joi_xmalloc(n * sizeof *argvs);
-    int *argcs = joi_xmalloc(n * sizeof *argcs);
-    redisReply **reps = joi_xmalloc(n * sizeof *reps);
+    char(*text)[2][24] = joi_mem_alloc(n * sizeof *text);
+    const char **argv = joi_mem_alloc(4 * n * sizeof *argv);
+    const char ***argvs = joi_mem_alloc(n * sizeof *argvs);
+    int *argcs = joi_mem_alloc(n * sizeof *argcs);
+    redisReply **reps = joi_mem_alloc(n * sizeof *reps);
     for (size_t i = 0; i < n; i++) {
         snprintf(text[i][0], sizeof text[i][0], "%lld", (long long)ranges[2 * i]);
         snprintf(text[i][1], sizeof text[i][1], "%lld", (long long)ranges[2 * i + 1]);
@@ -502,7 +502,7 @@ static int redis_config_get(struct joi_store *s, long long *version, char **doc,
         redisReply *rv = rep->element[0], *rd = rep->element[1];
         *version = rv->type == REDIS_REPLY_STRING ? strtoll(rv->str, NULL, 10) : 0;
         if (rd->type == REDIS_REPLY_STRING) {
-            *doc = joi_xstrndup(rd->str, rd->len);
+            *doc = joi_mem_strndup(rd->str, rd->len);
             *len = rd->len;
         }
     }
@@ -560,7 +560,7 @@ void *joi_store_redis_reader_new(struct joi_readings *readings, joi_store_readin
         return NULL;
     joi_redis_reader_install(reader);
     if (readings || fn) {
-        struct member_sink *sink = joi_xmalloc(sizeof *sink);
+        struct member_sink *sink = joi_mem_alloc(sizeof *sink);
         member_sink_init(sink, readings, readings ? NULL : fn, arg, NULL);
         reader->privdata = &sink->rs;
     }
@@ -583,7 +583,7 @@ void joi_store_redis_reader_free(void *p)
 
 struct joi_store *joi_store_redis_new(const char *addr, int timeout_ms)
 {
-    struct redis_store *r = joi_xcalloc(1, sizeof *r);
+    struct redis_store *r = joi_mem_calloc(1, sizeof *r);
     r->base.ops = &redis_ops;
     if (joi_redis_init(&r->conn, addr, timeout_ms) != 0) {
         free(r);

@@ -59,7 +59,7 @@ void joi_summary_sort(struct joi_summary *s)
 }
 
 /* Energy of the part of interval (t1, p1)-(t2, p2) inside [lo, hi], computed as
- * joi_integrate() computes a piece between two boundaries. */
+ * joi_price_integrate() computes a piece between two boundaries. */
 static double piece(int64_t t1, double p1, int64_t t2, double p2, int64_t lo, int64_t hi)
 {
     int64_t dt = t2 - t1, a = t1 > lo ? t1 : lo, b = t2 < hi ? t2 : hi;
@@ -84,7 +84,7 @@ void joi_summary_build(const struct joi_reading *r, size_t n, struct joi_summary
         if (t2 - t1 > JOI_LONG_INTERVAL) {
             if (out->nlongs == capl) {
                 capl = capl ? 2 * capl : 16;
-                out->longs = joi_xrealloc(out->longs, capl * sizeof *out->longs);
+                out->longs = joi_mem_realloc(out->longs, capl * sizeof *out->longs);
             }
             out->longs[out->nlongs++] = (struct joi_interval){t1, t2, r[i - 1].kw, r[i].kw};
             continue;
@@ -99,7 +99,7 @@ void joi_summary_build(const struct joi_reading *r, size_t n, struct joi_summary
             }
             if (out->nbuckets == capb) {
                 capb = capb ? 2 * capb : 64;
-                out->buckets = joi_xrealloc(out->buckets, capb * sizeof *out->buckets);
+                out->buckets = joi_mem_realloc(out->buckets, capb * sizeof *out->buckets);
             }
             out->buckets[out->nbuckets++] = (struct joi_bucket_energy){k, e};
         }
@@ -136,7 +136,7 @@ void joi_summary_split_buckets(const struct joi_config *c, const struct joi_summ
                 continue;
             if (*n == cap) {
                 cap = cap ? 2 * cap : 64;
-                *out = joi_xrealloc(*out, cap * sizeof **out);
+                *out = joi_mem_realloc(*out, cap * sizeof **out);
             }
             (*out)[(*n)++] = index;
         }
@@ -229,11 +229,11 @@ int joi_price_compare_summary(const struct joi_config *c, const struct joi_summa
                 seg++;
             cost += sm->buckets[i].kwh * (plan->unit_rate * s->values[seg]);
         }
-        double *lk = joi_xcalloc(s->nbounds + 1, sizeof *lk);
+        double *lk = joi_mem_calloc(s->nbounds + 1, sizeof *lk);
         for (size_t i = 0; i < sm->nlongs; i++) {
             const struct joi_interval *l = &sm->longs[i];
             struct joi_reading two[2] = {{l->t1, l->p1}, {l->t2, l->p2}};
-            joi_integrate(two, 2, c->max_gap, s, lk, NULL);
+            joi_price_integrate(two, 2, c->max_gap, s, lk, NULL);
         }
         for (size_t k = 0; k <= s->nbounds; k++)
             cost += lk[k] * (plan->unit_rate * s->values[k]);

@@ -69,7 +69,7 @@ static void write_response(FCGX_Request *rq, const struct joi_response *resp, in
 {
     joi_buf_reset(hdr);
     joi_buf_printf(hdr, "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n",
-                   resp->status, joi_status_title(resp->status), resp->content_type,
+                   resp->status, joi_error_title(resp->status), resp->content_type,
                    (unsigned long)resp->body.len);
     if (resp->allow[0])
         joi_buf_printf(hdr, "Allow: %s\r\n", resp->allow);

@@ -29,9 +29,9 @@ void joi_buf_puts(struct joi_buf *b, const char *s);
 void joi_buf_printf(struct joi_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* malloc/calloc/realloc/strdup that abort with a message instead of returning NULL. */
-void *joi_xmalloc(size_t n);
-void *joi_xcalloc(size_t n, size_t size);
-void *joi_xrealloc(void *p, size_t n);
-char *joi_xstrndup(const char *s, size_t n);
+void *joi_mem_alloc(size_t n);
+void *joi_mem_calloc(size_t n, size_t size);
+void *joi_mem_realloc(void *p, size_t n);
+char *joi_mem_strndup(const char *s, size_t n);
 
 #endif

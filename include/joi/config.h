@@ -63,6 +63,6 @@ const char *joi_config_plan_tz(const struct joi_config *c, const struct joi_plan
 extern const char *const joi_day_names[7];
 
 /* 1 when name is a zone of the system's time-zone database, else 0. */
-int joi_tz_valid(const char *name);
+int joi_config_tz_valid(const char *name);
 
 #endif

@@ -30,6 +30,6 @@ int joi_error_set_at(struct joi_error *err, int status, const char *pointer, con
     __attribute__((format(printf, 4, 5)));
 
 /* The reason phrase of an HTTP status ("Bad Request"); "Error" when unknown. */
-const char *joi_status_title(int status);
+const char *joi_error_title(int status);
 
 #endif

@@ -3,11 +3,11 @@
  *
  * Readings are instantaneous power (kW).  Energy between two consecutive
  * readings is the trapezoid (p1 + p2) / 2 * (t2 - t1) / 3600 kWh.  A
- * "schedule" cuts time into segments at boundary instants; joi_integrate()
+ * "schedule" cuts time into segments at boundary instants; joi_price_integrate()
  * splits every interval exactly at those boundaries (power interpolated
  * linearly) and adds each piece's energy to its segment.  Costs use the
  * segments of a plan's tariff windows; usage buckets use calendar segments:
- * both go through the same joi_integrate().
+ * both go through the same joi_price_integrate().
  *
  * Terms used here and in pricing.c:
  *  - a "bucket" is a JOI_BUCKET_SECONDS slice of epoch time (UTC half-hours);
@@ -63,8 +63,8 @@ struct joi_usage {
  * energy to kwh[segment] (kwh has s->nbounds + 1 entries, zeroed by the
  * caller; s may be NULL for one segment).  Intervals longer than max_gap
  * (when max_gap > 0) add nothing.  Fills *u when u is not NULL. */
-void joi_integrate(const struct joi_reading *r, size_t n, int64_t max_gap,
-                   const struct joi_schedule *s, double *kwh, struct joi_usage *u);
+void joi_price_integrate(const struct joi_reading *r, size_t n, int64_t max_gap,
+                         const struct joi_schedule *s, double *kwh, struct joi_usage *u);
 
 struct joi_cost {
     const struct joi_plan *plan; /* borrowed from the config */
@@ -137,7 +137,7 @@ uint64_t joi_usage_bucket_count(int64_t t0, int64_t t1, const char *tz, enum joi
 const char *joi_period_name(enum joi_period period);
 
 /* Splits the energy of readings (sorted, distinct times) into calendar buckets of
- * zone tz, through joi_integrate(), so the buckets add up to the total energy.
+ * zone tz, through joi_price_integrate(), so the buckets add up to the total energy.
  * Only buckets that some interval (not a gap) covers are returned, in time
  * order.  *out is malloc'ed (caller frees); *nout may be 0.  Returns 0, or -1
  * when tz cannot be used. */

@@ -17,7 +17,7 @@
 /* A meter's pre-aggregates, which the store keeps up to date with every batch:
  * the energy of every interval no longer than JOI_LONG_INTERVAL, summed per
  * JOI_BUCKET_SECONDS bucket of epoch time (each interval split at bucket edges
- * exactly as joi_integrate() splits at boundaries), and the rare longer
+ * exactly as joi_price_integrate() splits at boundaries), and the rare longer
  * intervals on their own so that they can still be left out as gaps. */
 #define JOI_BUCKET_SECONDS 1800
 #define JOI_LONG_INTERVAL 1800

@@ -110,7 +110,7 @@ static void check_response(const struct joi_response *resp, int from_lighttpd)
             fail("a problem document's type is about:blank", resp);
         if (!json_object_object_get_ex(doc, "title", &v) ||
             !json_object_is_type(v, json_type_string) ||
-            strcmp(json_object_get_string(v), joi_status_title(resp->status)) != 0)
+            strcmp(json_object_get_string(v), joi_error_title(resp->status)) != 0)
             fail("a problem document's title is its status's", resp);
         if (!json_object_object_get_ex(doc, "detail", &v) ||
             !json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0)

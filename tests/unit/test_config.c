@@ -247,15 +247,15 @@ static void test_timezones(void)
 
 static void test_tz_valid(void)
 {
-    CU_ASSERT_EQUAL(joi_tz_valid("UTC"), 1);
-    CU_ASSERT_EQUAL(joi_tz_valid("Europe/London"), 1);
-    CU_ASSERT_EQUAL(joi_tz_valid("America/New_York"), 1);
-    CU_ASSERT_EQUAL(joi_tz_valid("Mars/Base"), 0);
-    CU_ASSERT_EQUAL(joi_tz_valid(""), 0);
-    CU_ASSERT_EQUAL(joi_tz_valid("/etc/passwd"), 0);
-    CU_ASSERT_EQUAL(joi_tz_valid("Europe/../../../etc/passwd"), 0);
-    CU_ASSERT_EQUAL(joi_tz_valid("Europe/London "), 0);
-    CU_ASSERT_EQUAL(joi_tz_valid("Europe"), 0);
+    CU_ASSERT_EQUAL(joi_config_tz_valid("UTC"), 1);
+    CU_ASSERT_EQUAL(joi_config_tz_valid("Europe/London"), 1);
+    CU_ASSERT_EQUAL(joi_config_tz_valid("America/New_York"), 1);
+    CU_ASSERT_EQUAL(joi_config_tz_valid("Mars/Base"), 0);
+    CU_ASSERT_EQUAL(joi_config_tz_valid(""), 0);
+    CU_ASSERT_EQUAL(joi_config_tz_valid("/etc/passwd"), 0);
+    CU_ASSERT_EQUAL(joi_config_tz_valid("Europe/../../../etc/passwd"), 0);
+    CU_ASSERT_EQUAL(joi_config_tz_valid("Europe/London "), 0);
+    CU_ASSERT_EQUAL(joi_config_tz_valid("Europe"), 0);
 }
 
 void add_config_suite(void)

@@ -155,7 +155,7 @@ static void test_integrate_no_schedule(void)
     const struct joi_reading r[] = {{0, 0}, {3600, 2}, {5400, 2}, {9000, 0}};
     double kwh = 0;
     struct joi_usage u;
-    joi_integrate(r, NR(r), 0, NULL, &kwh, &u);
+    joi_price_integrate(r, NR(r), 0, NULL, &kwh, &u);
     CU_ASSERT_DOUBLE_EQUAL(kwh, 3.0, EPS);
     CU_ASSERT_DOUBLE_EQUAL(u.kwh, 3.0, EPS);
     CU_ASSERT_EQUAL(u.from, 0);
@@ -166,21 +166,21 @@ static void test_integrate_no_schedule(void)
     /* A minute at 0.0503 -> 0.0621 kW: (0.0503 + 0.0621) / 2 / 60 kWh. */
     const struct joi_reading m[] = {{1606636800, 0.0503}, {1606636860, 0.0621}};
     kwh = 0;
-    joi_integrate(m, 2, 0, NULL, &kwh, NULL);
+    joi_price_integrate(m, 2, 0, NULL, &kwh, NULL);
     CU_ASSERT_DOUBLE_EQUAL(kwh, 0.1124 / 120, 1e-15);
 
     /* One reading or none: no energy. */
     kwh = 0;
-    joi_integrate(r, 1, 0, NULL, &kwh, &u);
+    joi_price_integrate(r, 1, 0, NULL, &kwh, &u);
     CU_ASSERT(kwh == 0.0);
     CU_ASSERT(u.kwh == 0.0);
     CU_ASSERT_EQUAL(u.from, 0);
     CU_ASSERT_EQUAL(u.to, 0);
     CU_ASSERT_EQUAL(u.covered, 0);
-    joi_integrate(m, 1, 0, NULL, &kwh, &u);
+    joi_price_integrate(m, 1, 0, NULL, &kwh, &u);
     CU_ASSERT_EQUAL(u.from, 1606636800);
     CU_ASSERT_EQUAL(u.to, 1606636800);
-    joi_integrate(NULL, 0, 0, NULL, &kwh, &u);
+    joi_price_integrate(NULL, 0, 0, NULL, &kwh, &u);
     CU_ASSERT(u.kwh == 0.0);
     CU_ASSERT_EQUAL(u.from, 0);
     CU_ASSERT_EQUAL(u.to, 0);
@@ -196,7 +196,7 @@ static void test_integrate_split_at_bounds(void)
     const struct joi_reading r[] = {{0, 0}, {7200, 8}};
     double kwh[3] = {0, 0, 0};
     struct joi_usage u;
-    joi_integrate(r, 2, 0, &s, kwh, &u);
+    joi_price_integrate(r, 2, 0, &s, kwh, &u);
     CU_ASSERT_DOUBLE_EQUAL(kwh[0], 0.5, EPS);
     CU_ASSERT_DOUBLE_EQUAL(kwh[1], 4.0, EPS);
     CU_ASSERT_DOUBLE_EQUAL(kwh[2], 3.5, EPS);
@@ -207,7 +207,7 @@ static void test_integrate_split_at_bounds(void)
      * [3600, 5400): 4 * 0.5 = 2; [5400, 7200): 4 * 0.5 = 2. */
     const struct joi_reading q[] = {{0, 0}, {3600, 4}, {7200, 4}};
     double k2[3] = {0, 0, 0};
-    joi_integrate(q, 3, 0, &s, k2, NULL);
+    joi_price_integrate(q, 3, 0, &s, k2, NULL);
     CU_ASSERT_DOUBLE_EQUAL(k2[0], 0.5, EPS);
     CU_ASSERT_DOUBLE_EQUAL(k2[1], 3.5, EPS);
     CU_ASSERT_DOUBLE_EQUAL(k2[2], 2.0, EPS);
@@ -215,7 +215,7 @@ static void test_integrate_split_at_bounds(void)
     /* Readings exactly on the boundaries: nothing to split. */
     const struct joi_reading b[] = {{0, 1}, {1800, 1}, {5400, 3}, {9000, 3}};
     double k3[3] = {0, 0, 0};
-    joi_integrate(b, 4, 0, &s, k3, NULL);
+    joi_price_integrate(b, 4, 0, &s, k3, NULL);
     CU_ASSERT_DOUBLE_EQUAL(k3[0], 0.5, EPS);
     CU_ASSERT_DOUBLE_EQUAL(k3[1], 2.0, EPS);
     CU_ASSERT_DOUBLE_EQUAL(k3[2], 3.0, EPS);
@@ -223,12 +223,12 @@ static void test_integrate_split_at_bounds(void)
     /* Readings entirely after the last boundary, and entirely before the first. */
     const struct joi_reading late[] = {{6000, 2}, {9600, 2}};
     double k4[3] = {0, 0, 0};
-    joi_integrate(late, 2, 0, &s, k4, NULL);
+    joi_price_integrate(late, 2, 0, &s, k4, NULL);
     CU_ASSERT(k4[0] == 0.0 && k4[1] == 0.0);
     CU_ASSERT_DOUBLE_EQUAL(k4[2], 2.0, EPS);
     const struct joi_reading early[] = {{-3600, 2}, {0, 2}};
     double k5[3] = {0, 0, 0};
-    joi_integrate(early, 2, 0, &s, k5, NULL);
+    joi_price_integrate(early, 2, 0, &s, k5, NULL);
     CU_ASSERT_DOUBLE_EQUAL(k5[0], 2.0, EPS);
     CU_ASSERT(k5[1] == 0.0 && k5[2] == 0.0);
 }
@@ -240,7 +240,7 @@ static void test_integrate_max_gap(void)
     const struct joi_reading r[] = {{0, 1}, {1800, 1}, {9000, 3}, {12600, 1}};
     double kwh = 0;
     struct joi_usage u;
-    joi_integrate(r, 4, 3600, NULL, &kwh, &u);
+    joi_price_integrate(r, 4, 3600, NULL, &kwh, &u);
     CU_ASSERT_DOUBLE_EQUAL(kwh, 2.5, EPS);
     CU_ASSERT_DOUBLE_EQUAL(u.kwh, 2.5, EPS);
     CU_ASSERT_EQUAL(u.covered, 5400);
@@ -249,13 +249,13 @@ static void test_integrate_max_gap(void)
     CU_ASSERT_EQUAL(u.to, 12600);
     /* Without a limit the gap counts: 0.5 + (1 + 3) / 2 * 2 + 2 = 6.5. */
     kwh = 0;
-    joi_integrate(r, 4, 0, NULL, &kwh, &u);
+    joi_price_integrate(r, 4, 0, NULL, &kwh, &u);
     CU_ASSERT_DOUBLE_EQUAL(kwh, 6.5, EPS);
     CU_ASSERT_EQUAL(u.covered, 12600);
     CU_ASSERT_EQUAL(u.gaps, 0);
     /* A limit below every interval excludes them all. */
     kwh = 0;
-    joi_integrate(r, 4, 1799, NULL, &kwh, &u);
+    joi_price_integrate(r, 4, 1799, NULL, &kwh, &u);
     CU_ASSERT(kwh == 0.0);
     CU_ASSERT_EQUAL(u.covered, 0);
     CU_ASSERT_EQUAL(u.gaps, 3);
@@ -314,7 +314,7 @@ static void test_wednesday_across_midnight(void)
     CU_ASSERT(s.values[1] == 10.0);
     const struct joi_reading r[] = {{t0, 2}, {t1, 8}};
     double kwh[2] = {0, 0};
-    joi_integrate(r, 2, 0, &s, kwh, NULL);
+    joi_price_integrate(r, 2, 0, &s, kwh, NULL);
     CU_ASSERT_DOUBLE_EQUAL(kwh[0], 1.5, EPS);
     CU_ASSERT_DOUBLE_EQUAL(kwh[1], 6.0, EPS);
     joi_schedule_free(&s);

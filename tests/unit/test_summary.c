@@ -159,7 +159,7 @@ static void test_short_max_gap_falls_back(void)
     joi_config_free(c);
 }
 
-/* Usage buckets share joi_integrate(): they add up to the total energy, on random
+/* Usage buckets share joi_price_integrate(): they add up to the total energy, on random
  * histories, for every period, with and without gaps. */
 static void test_usage_buckets_add_up(void)
 {
@@ -177,7 +177,7 @@ static void test_usage_buckets_add_up(void)
         int64_t max_gap = gap ? 7200 : 0;
         struct joi_usage u;
         double one = 0;
-        joi_integrate(r.items, r.n, max_gap, NULL, &one, &u);
+        joi_price_integrate(r.items, r.n, max_gap, NULL, &one, &u);
         for (size_t p = 0; p < 4; p++) {
             struct joi_bucket *b;
             size_t nb;
