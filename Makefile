@@ -102,6 +102,7 @@ e2e: deps all $(B)/e2e-tests
 	done
 
 test: deps
+	scripts/check-module-map.sh
 	$(MAKE) unit
 	$(MAKE) e2e
 	$(MAKE) e2e-sharded
