@@ -32,7 +32,7 @@ static size_t lexical_fault(const char *s, size_t len, const char **what)
         } else if (s[i] == '-' || DIGIT(i)) {
             /* A number must be followed by something that cannot continue one:
              * "01", "1." and "1e" are where json-c is lenient. */
-            size_t n = joi_num_json_span(s + i, len - i);
+            size_t n = joi_num_json_span(s + i, len - i, NULL);
             size_t end = i + n;
             if (n == 0 || DIGIT(end) ||
                 (end < len && (s[end] == '.' || s[end] == 'e' || s[end] == 'E'))) {

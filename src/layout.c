@@ -22,42 +22,34 @@ size_t joi_layout_member_format(int64_t time, double kw, char *out, size_t *time
     return n;
 }
 
-/* 1 when the JSON number s[0..len) reads as a finite double (1e999 does not).
- * Short text without an exponent always does, which is what the store writes. */
-static int finite_number(const char *s, size_t len)
-{
-    if (len <= 20 && memchr(s, 'e', len) == NULL && memchr(s, 'E', len) == NULL)
-        return 1;
-    double v;
-    return joi_num_parse(s, len, &v) == 0 && isfinite(v);
-}
-
-size_t joi_layout_member_split(const char *s, size_t len)
+size_t joi_layout_member_split(const char *s, size_t len, int64_t *time)
 {
     size_t tl = 0;
-    while (tl < len && s[tl] >= '0' && s[tl] <= '9')
-        tl++;
-    if (tl == 0 || tl > 12 || tl + 1 >= len || s[tl] != ':' || (s[0] == '0' && tl > 1) ||
-        joi_num_json_span(s + tl + 1, len - tl - 1) != len - tl - 1 ||
-        !finite_number(s + tl + 1, len - tl - 1))
-        return 0;
-    return tl;
-}
-
-int64_t joi_layout_member_time(const char *s, size_t timelen)
-{
     int64_t t = 0;
-    for (size_t i = 0; i < timelen; i++)
-        t = t * 10 + (s[i] - '0');
-    return t;
+    while (tl < len && s[tl] >= '0' && s[tl] <= '9' && tl <= 12)
+        t = t * 10 + (s[tl++] - '0');
+    if (tl == 0 || tl > 12 || tl + 1 >= len || s[tl] != ':' || (s[0] == '0' && tl > 1))
+        return 0;
+    /* The reading: a JSON number that reads as a finite double (1e999 does not).  Text
+     * without an exponent and of at most 300 characters always does, which is what
+     * the store writes. */
+    const char *r = s + tl + 1;
+    size_t rl = len - tl - 1;
+    int exponent;
+    if (joi_num_json_span(r, rl, &exponent) != rl)
+        return 0;
+    double v;
+    if ((exponent || rl > 300) && (joi_num_parse(r, rl, &v) != 0 || !isfinite(v)))
+        return 0;
+    *time = t;
+    return tl;
 }
 
 int joi_layout_member_parse(const char *s, size_t len, int64_t *time, double *kw)
 {
-    size_t tl = joi_layout_member_split(s, len);
+    size_t tl = joi_layout_member_split(s, len, time);
     if (tl == 0 || joi_num_parse(s + tl + 1, len - tl - 1, kw) != 0)
         return -1;
-    *time = joi_layout_member_time(s, tl);
     return 0;
 }
 

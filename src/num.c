@@ -12,32 +12,53 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "joi/num.h"
 
+/* "00" "01" .. "99": two digits per division, as most fast integer printers do. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
 size_t joi_num_int(long long v, char *out)
 {
     char tmp[24];
-    size_t n = 0, len = 0;
+    char *p = tmp + sizeof tmp;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        unsigned long long q = u / 100;
+        unsigned d = (unsigned)(u - q * 100) * 2;
+        u = q;
+        p -= 2;
+        p[0] = digit_pairs[d];
+        p[1] = digit_pairs[d + 1];
+    }
+    if (u >= 10) {
+        p -= 2;
+        p[0] = digit_pairs[u * 2];
+        p[1] = digit_pairs[u * 2 + 1];
+    } else {
+        *--p = (char)('0' + u);
+    }
+    size_t len = 0;
     if (v < 0)
         out[len++] = '-';
-    while (n)
-        out[len++] = tmp[--n];
-    return len;
+    size_t n = (size_t)(tmp + sizeof tmp - p);
+    memcpy(out + len, p, n);
+    return len + n;
 }
 
-size_t joi_num_json_span(const char *s, size_t len)
+size_t joi_num_json_span(const char *s, size_t len, int *exponent)
 {
 #define DIGIT(k) ((k) < len && s[k] >= '0' && s[k] <= '9')
     size_t i = 0;
+    if (exponent)
+        *exponent = 0;
     if (i < len && s[i] == '-')
         i++;
     if (!DIGIT(i))
@@ -54,9 +75,12 @@ size_t joi_num_json_span(const char *s, size_t len)
         size_t e = i + 1;
         if (e < len && (s[e] == '+' || s[e] == '-'))
             e++;
-        if (DIGIT(e))
+        if (DIGIT(e)) {
             for (i = e; DIGIT(i); i++)
                 ;
+            if (exponent)
+                *exponent = 1;
+        }
     }
     return i;
 #undef DIGIT

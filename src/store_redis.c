@@ -61,11 +61,12 @@ struct redis_store {
  * that reads back (joi_num_format).  Returns -1 when the member is malformed. */
 static int member_take(struct member_sink *sink, const char *str, size_t len)
 {
-    size_t tl = joi_layout_member_split(str, len);
+    int64_t t;
+    size_t tl = joi_layout_member_split(str, len, &t);
     if (tl == 0)
         return -1;
     if (sink->held == NULL) {
-        sink->fn(sink->arg, joi_layout_member_time(str, tl), str + tl + 1, len - tl - 1);
+        sink->fn(sink->arg, t, str + tl + 1, len - tl - 1);
         return 0;
     }
     joi_buf_append(sink->held, str, len);
@@ -125,8 +126,9 @@ static void members_release(struct member_sink *sink)
     for (size_t k = sink->rs.count; k-- > 0;) {
         size_t begin = k == 0 ? 0 : sink->ends[k - 1];
         const char *m = sink->held->data + begin;
-        size_t len = sink->ends[k] - begin, tl = joi_layout_member_split(m, len);
-        sink->fn(sink->arg, joi_layout_member_time(m, tl), m + tl + 1, len - tl - 1);
+        int64_t t;
+        size_t len = sink->ends[k] - begin, tl = joi_layout_member_split(m, len, &t);
+        sink->fn(sink->arg, t, m + tl + 1, len - tl - 1);
     }
 }
 

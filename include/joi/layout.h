@@ -47,13 +47,11 @@ void joi_layout_key(char *out, const char *meter, const char *suffix);
  * characters: the member's score as text). */
 size_t joi_layout_member_format(int64_t time, double kw, char *out, size_t *timelen);
 
-/* Checks member s[0..len): returns the length of its time part, or 0 when it is
- * not a member the store writes (the reading then starts after the time and a
- * ':').  The reading's text must be a JSON number that reads as a finite double. */
-size_t joi_layout_member_split(const char *s, size_t len);
-
-/* The time of a member whose time part joi_layout_member_split measured. */
-int64_t joi_layout_member_time(const char *s, size_t timelen);
+/* Checks member s[0..len): returns the length of its time part and sets *time, or
+ * returns 0 when it is not a member the store writes (the reading then starts after
+ * the time and a ':').  The reading's text must be a JSON number that reads as a
+ * finite double. */
+size_t joi_layout_member_split(const char *s, size_t len, int64_t *time);
 
 /* Parses member s[0..len).  Returns 0, or -1 when it is malformed. */
 int joi_layout_member_parse(const char *s, size_t len, int64_t *time, double *kw);

@@ -28,7 +28,8 @@ int joi_num_parse(const char *s, size_t len, double *out);
 
 /* The JSON number grammar (RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?),
  * the one rule for every module that checks a number's text: returns the length of
- * the longest number that s[0..len) starts with, or 0 when it starts with none. */
-size_t joi_num_json_span(const char *s, size_t len);
+ * the longest number that s[0..len) starts with, or 0 when it starts with none.
+ * *exponent (when not NULL) is set to 1 when that number has an exponent part. */
+size_t joi_num_json_span(const char *s, size_t len, int *exponent);
 
 #endif
