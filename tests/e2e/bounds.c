@@ -86,12 +86,14 @@ static void test_usage_over_99_years(void)
     EXPECT(doc && json_object_array_length(doc) == 99 * 12, "99 * 12 months: %.200s", r.body);
     EXPECT_AT(doc, "/0", "{\"start\":0,\"end\":2678400,\"kWh\":744}");
     EXPECT_AT(doc, "/1187", "{\"start\":3121545600,\"end\":3124224000,\"kWh\":744}");
+    json_object_put(doc);
     http_response_free(&r);
     get("/readings/usage/", m, "?period=week", &r);
     EXPECT_STATUS(&r, 200);
     doc = e2e_json(&r);
     EXPECT(doc && json_object_array_length(doc) == 5167, "5167 weeks: %.200s", r.body);
     EXPECT_AT(doc, "/0", "{\"start\":-259200,\"end\":345600,\"kWh\":96}");
+    json_object_put(doc);
     http_response_free(&r);
     EXPECT_200("/price-plans/compare-all/", m, "",
                "{\"pricePlanId\":null,\"pricePlanComparisons\":[{\"price-plan-2\":867840},"
@@ -117,6 +119,7 @@ static void test_usage_at_the_bucket_bound(void)
     /* The bucket t1 starts holds nothing: 99999 are listed. */
     EXPECT(doc && json_object_array_length(doc) == 99999, "99999 hours: %.200s", r.body);
     EXPECT_AT(doc, "/99998", "{\"start\":359992800,\"end\":359996400,\"kWh\":2}");
+    json_object_put(doc);
     http_response_free(&r);
     EXPECT_422("/readings/usage/", over, "?period=hour",
                "usage by hour over this range would be 100001 buckets; at most 100000 are "
@@ -178,6 +181,7 @@ static void test_tariff_window_bound(void)
             EXPECT_STATUS(&r, 200);
             struct json_object *d = e2e_json(&r);
             EXPECT_AT(d, "/usage/kWh", "867840.0166666666");
+            json_object_put(d);
             http_response_free(&r);
             continue;
         }
