@@ -402,12 +402,13 @@ static int redis_summary_get(struct joi_store *s, const char *meter, struct joi_
             rc = -1;
             goto out;
         }
-        out->nlongs = reps[4]->elements;
-        out->longs = joi_mem_alloc((out->nlongs + 1) * sizeof *out->longs);
-        for (size_t i = 0; i < out->nlongs; i++) {
+        out->nlong_intervals = reps[4]->elements;
+        out->long_intervals =
+            joi_mem_alloc((out->nlong_intervals + 1) * sizeof *out->long_intervals);
+        for (size_t i = 0; i < out->nlong_intervals; i++) {
             const redisReply *m = reps[4]->element[i];
             if (m->type != REDIS_REPLY_STRING ||
-                joi_layout_interval_parse(m->str, &out->longs[i]) != 0) {
+                joi_layout_interval_parse(m->str, &out->long_intervals[i]) != 0) {
                 rc = joi_error_set(err, 500, "the store holds a malformed interval");
                 goto out;
             }

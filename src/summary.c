@@ -28,7 +28,7 @@ void joi_summary_free(struct joi_summary *s)
     if (s == NULL)
         return;
     free(s->buckets);
-    free(s->longs);
+    free(s->long_intervals);
     joi_summary_init(s);
 }
 
@@ -54,8 +54,8 @@ void joi_summary_sort(struct joi_summary *s)
         i++;
     if (i < s->nbuckets)
         qsort(s->buckets, s->nbuckets, sizeof *s->buckets, cmp_bucket);
-    if (s->nlongs > 1)
-        qsort(s->longs, s->nlongs, sizeof *s->longs, cmp_interval);
+    if (s->nlong_intervals > 1)
+        qsort(s->long_intervals, s->nlong_intervals, sizeof *s->long_intervals, cmp_interval);
 }
 
 /* Energy of the part of interval (t1, p1)-(t2, p2) inside [lo, hi], computed as
@@ -82,11 +82,13 @@ void joi_summary_build(const struct joi_reading *r, size_t n, struct joi_summary
     for (size_t i = 1; i < n; i++) {
         int64_t t1 = r[i - 1].time, t2 = r[i].time;
         if (t2 - t1 > JOI_LONG_INTERVAL) {
-            if (out->nlongs == capl) {
+            if (out->nlong_intervals == capl) {
                 capl = capl ? 2 * capl : 16;
-                out->longs = joi_mem_realloc(out->longs, capl * sizeof *out->longs);
+                out->long_intervals =
+                    joi_mem_realloc(out->long_intervals, capl * sizeof *out->long_intervals);
             }
-            out->longs[out->nlongs++] = (struct joi_interval){t1, t2, r[i - 1].kw, r[i].kw};
+            out->long_intervals[out->nlong_intervals++] =
+                (struct joi_interval){t1, t2, r[i - 1].kw, r[i].kw};
             continue;
         }
         int64_t k0 = floor_div(t1, JOI_BUCKET_SECONDS), k1 = floor_div(t2 - 1, JOI_BUCKET_SECONDS);
@@ -151,26 +153,26 @@ void joi_summary_split_buckets(const struct joi_config *c, const struct joi_summ
 }
 
 /* The exact cost of bucket k on schedule s at unit rate `rate`: every interval of
- * at most JOI_LONG_INTERVAL in near that overlaps the bucket, clipped to it and
- * split at the schedule's bounds inside it.  *ok is 0 when near does not hold
+ * at most JOI_LONG_INTERVAL in around that overlaps the bucket, clipped to it and
+ * split at the schedule's bounds inside it.  *ok is 0 when around does not hold
  * the bucket's readings. */
-static double bucket_cost_exact(const struct joi_reading *near, size_t nnear,
+static double bucket_cost_exact(const struct joi_reading *around, size_t naround,
                                 const struct joi_schedule *s, double rate, int64_t k, int *ok)
 {
     int64_t lo = k * JOI_BUCKET_SECONDS, hi = lo + JOI_BUCKET_SECONDS;
     /* The first reading at or after lo - JOI_LONG_INTERVAL. */
-    size_t a = 0, b = nnear;
+    size_t a = 0, b = naround;
     while (a < b) {
         size_t m = a + (b - a) / 2;
-        if (near[m].time < lo - JOI_LONG_INTERVAL)
+        if (around[m].time < lo - JOI_LONG_INTERVAL)
             a = m + 1;
         else
             b = m;
     }
     double cost = 0;
     int found = 0;
-    for (size_t i = a; i + 1 < nnear && near[i].time < hi; i++) {
-        int64_t t1 = near[i].time, t2 = near[i + 1].time;
+    for (size_t i = a; i + 1 < naround && around[i].time < hi; i++) {
+        int64_t t1 = around[i].time, t2 = around[i + 1].time;
         if (t2 - t1 > JOI_LONG_INTERVAL || t2 <= lo)
             continue;
         found = 1;
@@ -180,7 +182,7 @@ static double bucket_cost_exact(const struct joi_reading *near, size_t nnear,
             seg++;
         while (x < end) {
             int64_t y = (seg < s->nbounds && s->bounds[seg] < end) ? s->bounds[seg] : end;
-            cost += piece(t1, near[i].kw, t2, near[i + 1].kw, x, y) * (rate * s->values[seg]);
+            cost += piece(t1, around[i].kw, t2, around[i + 1].kw, x, y) * (rate * s->values[seg]);
             if (y < end)
                 seg++;
             x = y;
@@ -191,8 +193,8 @@ static double bucket_cost_exact(const struct joi_reading *near, size_t nnear,
 }
 
 int joi_price_compare_summary(const struct joi_config *c, const struct joi_summary *sm,
-                              const struct joi_schedule *sched, const struct joi_reading *near,
-                              size_t nnear, struct joi_cost *out, struct joi_usage *u)
+                              const struct joi_schedule *sched, const struct joi_reading *around,
+                              size_t naround, struct joi_cost *out, struct joi_usage *u)
 {
     if (c->max_gap > 0 && c->max_gap < JOI_LONG_INTERVAL)
         return 1;
@@ -202,8 +204,8 @@ int joi_price_compare_summary(const struct joi_config *c, const struct joi_summa
     int64_t gap_seconds = 0, gaps = 0;
     for (size_t i = 0; i < sm->nbuckets; i++)
         kwh += sm->buckets[i].kwh;
-    for (size_t i = 0; i < sm->nlongs; i++) {
-        const struct joi_interval *l = &sm->longs[i];
+    for (size_t i = 0; i < sm->nlong_intervals; i++) {
+        const struct joi_interval *l = &sm->long_intervals[i];
         if (c->max_gap > 0 && l->t2 - l->t1 > c->max_gap) {
             gaps++;
             gap_seconds += l->t2 - l->t1;
@@ -220,7 +222,7 @@ int joi_price_compare_summary(const struct joi_config *c, const struct joi_summa
             int64_t k = sm->buckets[i].index;
             if (bound_inside(s, k, &inner)) {
                 int ok;
-                cost += bucket_cost_exact(near, nnear, s, plan->unit_rate, k, &ok);
+                cost += bucket_cost_exact(around, naround, s, plan->unit_rate, k, &ok);
                 if (!ok)
                     return 1; /* the caller did not fetch this bucket's readings */
                 continue;
@@ -230,8 +232,8 @@ int joi_price_compare_summary(const struct joi_config *c, const struct joi_summa
             cost += sm->buckets[i].kwh * (plan->unit_rate * s->values[seg]);
         }
         double *lk = joi_mem_calloc(s->nbounds + 1, sizeof *lk);
-        for (size_t i = 0; i < sm->nlongs; i++) {
-            const struct joi_interval *l = &sm->longs[i];
+        for (size_t i = 0; i < sm->nlong_intervals; i++) {
+            const struct joi_interval *l = &sm->long_intervals[i];
             struct joi_reading two[2] = {{l->t1, l->p1}, {l->t2, l->p2}};
             joi_price_integrate(two, 2, c->max_gap, s, lk, NULL);
         }

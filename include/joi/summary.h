@@ -38,8 +38,8 @@ struct joi_summary {
     int64_t first, last;               /* first and last reading time (when count > 0) */
     struct joi_bucket_energy *buckets; /* sorted by index */
     size_t nbuckets;
-    struct joi_interval *longs; /* sorted by t1 */
-    size_t nlongs;
+    struct joi_interval *long_intervals; /* sorted by t1 */
+    size_t nlong_intervals;
 };
 
 void joi_summary_init(struct joi_summary *s);
@@ -63,13 +63,13 @@ void joi_summary_split_buckets(const struct joi_config *c, const struct joi_summ
 
 /* Prices every plan of c from a summary (count >= 2), like joi_price_compare(),
  * on the schedules sched (joi_schedules_build() over [sm->first, sm->last]).
- * near holds the readings (sorted, distinct) around every bucket that
+ * around holds the readings (sorted, distinct) around every bucket that
  * joi_summary_split_buckets() named; those buckets are priced exactly from them.
  * Returns 0, or 1 when the summary cannot give the exact answer (maxGapSeconds is
- * shorter than JOI_LONG_INTERVAL, or near lacks a bucket's readings) and the
+ * shorter than JOI_LONG_INTERVAL, or around lacks a bucket's readings) and the
  * caller must price the readings. */
 int joi_price_compare_summary(const struct joi_config *c, const struct joi_summary *sm,
-                              const struct joi_schedule *sched, const struct joi_reading *near,
-                              size_t nnear, struct joi_cost *out, struct joi_usage *u);
+                              const struct joi_schedule *sched, const struct joi_reading *around,
+                              size_t naround, struct joi_cost *out, struct joi_usage *u);
 
 #endif

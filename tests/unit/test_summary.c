@@ -35,11 +35,11 @@ static void test_build(void)
     CU_ASSERT_DOUBLE_EQUAL(s.buckets[0].kwh, 0.75, 1e-15);
     CU_ASSERT_EQUAL(s.buckets[1].index, 3);
     CU_ASSERT_DOUBLE_EQUAL(s.buckets[1].kwh, 100.0 / 3600, 1e-15);
-    CU_ASSERT_EQUAL_FATAL(s.nlongs, 1);
-    CU_ASSERT_EQUAL(s.longs[0].t1, 1800);
-    CU_ASSERT_EQUAL(s.longs[0].t2, 5400);
-    CU_ASSERT_EQUAL(s.longs[0].p1, 3);
-    CU_ASSERT_EQUAL(s.longs[0].p2, 1);
+    CU_ASSERT_EQUAL_FATAL(s.nlong_intervals, 1);
+    CU_ASSERT_EQUAL(s.long_intervals[0].t1, 1800);
+    CU_ASSERT_EQUAL(s.long_intervals[0].t2, 5400);
+    CU_ASSERT_EQUAL(s.long_intervals[0].p1, 3);
+    CU_ASSERT_EQUAL(s.long_intervals[0].p2, 1);
     joi_summary_free(&s);
 }
 
