@@ -41,23 +41,6 @@ static void expect_exact(const char *route, const char *meter, const char *query
 #define EXPECT_200(route, meter, query, body)                                                      \
     expect_exact((route), (meter), (query), 200, TYPE_JSON, (body), __LINE__)
 
-static void load_plans(const char *doc)
-{
-    char path[512], out[1024];
-    e2e_var_path(path, sizeof path, "bounds-plans.json");
-    EXPECT(e2e_write_file(path, doc) == 0, "writing %s", path);
-    int rc = e2e_admin(out, sizeof out, "load-config", path, NULL);
-    EXPECT(rc == 0, "joi-admin load-config: exit %d: %s", rc, out);
-}
-
-static void restore_default_plans(void)
-{
-    char path[512], out[1024];
-    e2e_root_path(path, sizeof path, "redis/plans.json");
-    int rc = e2e_admin(out, sizeof out, "load-config", path, NULL);
-    EXPECT(rc == 0, "restoring the default plans: exit %d: %s", rc, out);
-}
-
 /* The issue's case: two readings 99 years apart.  Hour buckets are refused
  * (867841 of them); days, weeks and months are answered; prices are flat. */
 static void test_usage_over_99_years(void)
@@ -174,7 +157,7 @@ static void test_tariff_window_bound(void)
                 (size_t)snprintf(doc + len, sizeof doc - len,
                                  "%s{\"id\":\"tou-%d\",\"unitRate\":1,%s}", p ? "," : "", p, rules);
         snprintf(doc + len, sizeof doc - len, "]}");
-        load_plans(doc);
+        e2e_plans_load(doc, "bounds-plans.json");
         struct http_response r;
         get("/price-plans/compare-all/", m, "", &r);
         if (nplans == 5) {
@@ -203,7 +186,7 @@ static void test_tariff_window_bound(void)
         EXPECT_200("/price-plans/recommend/", m, "?from=3124224000&limit=1",
                    "[{\"tou-0\":0.008333333333333333}]");
     }
-    restore_default_plans();
+    e2e_plans_restore();
 }
 
 int e2e_suite_bounds(void)

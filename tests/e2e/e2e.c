@@ -293,3 +293,20 @@ void e2e_expect_read(const char *meter, const char *body, const char *file, unsi
         e2e_expect_problem(&r, 404, NULL, NULL, file, line);
     http_response_free(&r);
 }
+
+void e2e_plans_load(const char *doc, const char *name)
+{
+    char path[512], out[1024];
+    e2e_var_path(path, sizeof path, name);
+    EXPECT(e2e_write_file(path, doc) == 0, "writing %s", path);
+    int rc = e2e_admin(out, sizeof out, "load-config", path, NULL);
+    EXPECT(rc == 0, "joi-admin load-config: exit %d: %s", rc, out);
+}
+
+void e2e_plans_restore(void)
+{
+    char path[512], out[1024];
+    e2e_root_path(path, sizeof path, "redis/plans.json");
+    int rc = e2e_admin(out, sizeof out, "load-config", path, NULL);
+    EXPECT(rc == 0, "restoring the default plans: exit %d: %s", rc, out);
+}

@@ -50,6 +50,12 @@ void e2e_meter(char *out, const char *name);
 /* A malloc'ed printf; aborts when out of memory. */
 char *e2e_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Writes doc to the stack's folder as `name` and loads it with joi-admin load-config
+ * (a failure is a failed check). */
+void e2e_plans_load(const char *doc, const char *name);
+/* Loads the default plans file (redis/plans.json) again. */
+void e2e_plans_restore(void);
+
 /* Parses a response body as JSON (strictly); NULL when it is not JSON. */
 struct json_object *e2e_json(const struct http_response *r);
 

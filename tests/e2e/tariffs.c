@@ -15,23 +15,6 @@
 #define T1530 1781537400 /* 15:30 UTC */
 #define T1830 1781548200 /* 18:30 UTC */
 
-static void load_plans(const char *doc)
-{
-    char path[512], out[1024];
-    e2e_var_path(path, sizeof path, "tariffs-plans.json");
-    EXPECT(e2e_write_file(path, doc) == 0, "writing %s", path);
-    int rc = e2e_admin(out, sizeof out, "load-config", path, NULL);
-    EXPECT(rc == 0, "joi-admin load-config: exit %d: %s", rc, out);
-}
-
-static void restore_default_plans(void)
-{
-    char path[512], out[1024];
-    e2e_root_path(path, sizeof path, "redis/plans.json");
-    int rc = e2e_admin(out, sizeof out, "load-config", path, NULL);
-    EXPECT(rc == 0, "restoring the default plans: exit %d: %s", rc, out);
-}
-
 /* The number at path in doc is v (to 1e-12). */
 static void expect_number(struct json_object *doc, const char *path, double v, unsigned line)
 {
@@ -56,7 +39,7 @@ static void test_windows_zones_standing_gaps(void)
         "\"peakTimeMultipliers\":[{\"from\":\"00:30\",\"to\":\"07:30\",\"multiplier\":0.4}]}],"
         "\"accounts\":{\"%s\":\"flat\"}}",
         meter);
-    load_plans(plans);
+    e2e_plans_load(plans, "tariffs-plans.json");
     free(plans);
     char *readings = e2e_strf("{\"time\":%d,\"reading\":2},{\"time\":%d,\"reading\":4},"
                               "{\"time\":%d,\"reading\":1}",
@@ -132,7 +115,7 @@ static void test_windows_zones_standing_gaps(void)
     EXPECT_AT(doc, "/2/peakTimeMultipliers/1/to", "\"07:30\"");
     json_object_put(doc);
     http_response_free(&r);
-    restore_default_plans();
+    e2e_plans_restore();
 }
 
 /* A constant 1 kW, read every hour from Saturday 2026-03-28 00:00 to Monday
@@ -142,8 +125,9 @@ static void test_usage_buckets_across_clock_change(void)
 {
     char meter[E2E_ID_SIZE];
     e2e_meter(meter, "usage");
-    load_plans("{\"timezone\":\"Europe/London\",\"pricePlans\":"
-               "[{\"id\":\"p\",\"supplier\":\"s\",\"unitRate\":1}]}");
+    e2e_plans_load("{\"timezone\":\"Europe/London\",\"pricePlans\":"
+                   "[{\"id\":\"p\",\"supplier\":\"s\",\"unitRate\":1}]}",
+                   "tariffs-plans.json");
     char readings[8192] = "";
     for (long t = 1774656000; t <= 1774825200; t += 3600) {
         size_t len = strlen(readings);
@@ -191,7 +175,7 @@ static void test_usage_buckets_across_clock_change(void)
     EXPECT_PROBLEM(&r, 400, NULL, "period");
     http_response_free(&r);
     free(path);
-    restore_default_plans();
+    e2e_plans_restore();
 }
 
 int e2e_suite_tariffs(void)
