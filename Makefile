@@ -199,11 +199,13 @@ start-sharded: deps all
 	VAR=$(VAR) SHARD_PORTS="$(SHARD_PORTS)" PROXY_PORT=$(PROXY_PORT) STATS_PORT=$(STATS_PORT) scripts/joi-shards start
 	PORT=$(PORT) WORKERS=$(WORKERS) VAR=$(VAR) REDIS=127.0.0.1:$(PROXY_PORT) JOI_AUTH=$(JOI_AUTH) scripts/joi-service start
 
-# The CUnit API suite, then tests/e2e/shards_check.sh, each against a fresh stack
+# The CUnit API suite, then tests/e2e/shards_check.sh and keys_test.sh (meter list
+# per shard, erasure through the proxy), each against a fresh stack
 # whose store is two Redis shards behind twemproxy.
 e2e-sharded: deps all $(B)/e2e-tests
 	JOI_E2E_SHARDED=1 JOI_BUILD=$(CURDIR)/$(B) tests/e2e/run.sh $(B)/e2e-tests
 	JOI_E2E_SHARDED=1 JOI_BUILD=$(CURDIR)/$(B) tests/e2e/run.sh tests/e2e/shards_check.sh
+	JOI_E2E_SHARDED=1 JOI_BUILD=$(CURDIR)/$(B) tests/e2e/run.sh tests/e2e/keys_test.sh
 
 format:
 	clang-format -i include/joi/*.h src/*.c tests/*/*.c
