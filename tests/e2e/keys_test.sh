@@ -236,8 +236,9 @@ is "a bad body is still a 400 for the token holder" "$(curl -s -o /dev/null -w '
 
 echo "no credential in any log"
 sleep 0.5
-leaks=$(grep -rl -e "$key" -e "$key0" -e "$token1" -e "$token2" "$JOI_VAR"/*.log 2>/dev/null | tr '\n' ' ')
-is "no key or token in the logs ($(ls "$JOI_VAR"/*.log | wc -l) files)" "$leaks" ""
+leaks=$(grep -rl -e "$key" -e "$key0" -e "$token1" -e "$token2" -e "$basic" -e "$(printf '%s:' "$key0" | base64 -w0)" \
+    "$JOI_VAR"/*.log 2>/dev/null | tr '\n' ' ')
+is "no key or token (raw or Basic-encoded) in the logs ($(ls "$JOI_VAR"/*.log | wc -l) files)" "$leaks" ""
 is "the access log saw the keyed requests" "$(grep -c 'smart-meter-0' "$JOI_VAR/access.log" 2>/dev/null | awk '{print ($1 > 0)}')" 1
 
 echo "$passed passed, $failed failed"
