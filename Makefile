@@ -5,7 +5,8 @@
 #   make start / make stop    the same service in the background
 #
 # Variables: PORT (5000), WORKERS (4), VAR (./var), REDIS (an existing store,
-# host:port or unix:/path, instead of starting one), PREFIX/DESTDIR for install.
+# host:port or unix:/path, instead of starting one), JOI_AUTH (open or keys),
+# PREFIX/DESTDIR for install.
 
 SHELL   := /bin/bash
 
@@ -13,6 +14,9 @@ PORT    ?= 5000
 WORKERS ?= 4
 VAR     ?= $(CURDIR)/var
 REDIS   ?=
+# open: meters without credentials are open (the original API); keys: every meter
+# needs a write token to store and a read key to read (see README, Privacy and access)
+JOI_AUTH ?= open
 PREFIX  ?= /usr/local
 
 CC      ?= cc
@@ -39,7 +43,7 @@ LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.
            src/readings.c src/config.c src/price.c src/summary.c src/http.c src/token.c src/store.c \
            src/store_mem.c src/store_redis.c src/redis_conn.c src/layout.c src/jsonw.c src/params.c src/response.c \
            src/pricing.c src/handle_health.c src/handle_readings.c src/handle_usage.c \
-           src/handle_plans.c src/router.c src/chunk_text.c src/chunk_encode.c src/chunk_decode.c
+           src/handle_plans.c src/router.c src/chunk_text.c src/chunk_encode.c src/chunk_decode.c src/auth.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
@@ -175,10 +179,10 @@ fuzz:
 	done
 
 run: deps all
-	PORT=$(PORT) WORKERS=$(WORKERS) VAR=$(VAR) REDIS=$(REDIS) scripts/joi-service run
+	PORT=$(PORT) WORKERS=$(WORKERS) VAR=$(VAR) REDIS=$(REDIS) JOI_AUTH=$(JOI_AUTH) scripts/joi-service run
 
 start: deps all
-	PORT=$(PORT) WORKERS=$(WORKERS) VAR=$(VAR) REDIS=$(REDIS) scripts/joi-service start
+	PORT=$(PORT) WORKERS=$(WORKERS) VAR=$(VAR) REDIS=$(REDIS) JOI_AUTH=$(JOI_AUTH) scripts/joi-service start
 
 stop:
 	VAR=$(VAR) scripts/joi-service stop
@@ -194,13 +198,15 @@ STATS_PORT  ?= 22222
 .PHONY: start-sharded e2e-sharded
 start-sharded: deps all
 	VAR=$(VAR) SHARD_PORTS="$(SHARD_PORTS)" PROXY_PORT=$(PROXY_PORT) STATS_PORT=$(STATS_PORT) scripts/joi-shards start
-	PORT=$(PORT) WORKERS=$(WORKERS) VAR=$(VAR) REDIS=127.0.0.1:$(PROXY_PORT) scripts/joi-service start
+	PORT=$(PORT) WORKERS=$(WORKERS) VAR=$(VAR) REDIS=127.0.0.1:$(PROXY_PORT) JOI_AUTH=$(JOI_AUTH) scripts/joi-service start
 
-# The CUnit API suite, then tests/e2e/shards_check.sh, each against a fresh stack
+# The CUnit API suite, then tests/e2e/shards_check.sh and keys_test.sh (meter list
+# per shard, erasure through the proxy), each against a fresh stack
 # whose store is two Redis shards behind twemproxy.
 e2e-sharded: deps all $(B)/e2e-tests
 	JOI_E2E_SHARDED=1 JOI_BUILD=$(CURDIR)/$(B) tests/e2e/run.sh $(B)/e2e-tests
 	JOI_E2E_SHARDED=1 JOI_BUILD=$(CURDIR)/$(B) tests/e2e/run.sh tests/e2e/shards_check.sh
+	JOI_E2E_SHARDED=1 JOI_BUILD=$(CURDIR)/$(B) tests/e2e/run.sh tests/e2e/keys_test.sh
 
 format:
 	clang-format -i include/joi/*.h src/*.c tests/*/*.c

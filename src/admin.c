@@ -5,6 +5,16 @@
  *   joi-admin seed-demo                          demo readings for smart-meter-0..4
  *   joi-admin token create METER                 issue a write token (printed once)
  *   joi-admin token revoke METER                 remove a meter's token
+ *   joi-admin key create METER                   issue a read key (printed once)
+ *   joi-admin key revoke METER                   remove a meter's read key
+ *   joi-admin meter list [--shard ADDR]...       every meter, with whether it has a
+ *                                                token and a key (never the secrets)
+ *   joi-admin meter delete METER                 erase everything stored for a meter
+ *
+ * meter list SCANs the store's keys, which a sharding proxy (twemproxy) does not
+ * pass: behind one, name each shard with --shard (host:port or unix:/path) and
+ * each is scanned directly.  meter delete is one script on the meter's keys, so it
+ * works through a proxy too.
  *
  * Exit status: 0 on success, 1 when the input is rejected or the store fails,
  * 2 on a usage error.
@@ -17,6 +27,7 @@
 
 #include "joi/buf.h"
 #include "joi/config.h"
+#include "joi/layout.h"
 #include "joi/meter.h"
 #include "joi/store.h"
 #include "joi/token.h"
@@ -139,7 +150,119 @@ static int cmd_seed_demo(struct joi_store *s)
     return 0;
 }
 
-static int cmd_token(struct joi_store *s, const char *what, const char *meter)
+/* token/key create|revoke: set is the store's token_set or key_set. */
+static int cmd_credential(struct joi_store *s, const char *kind, const char *what,
+                          const char *meter)
+{
+    struct joi_error err;
+    joi_error_clear(&err);
+    int key = strcmp(kind, "key") == 0;
+    if (strcmp(what, "create") != 0 && strcmp(what, "revoke") != 0)
+        return 2;
+    if (!joi_meter_id_valid(meter, strlen(meter))) {
+        fprintf(stderr, "joi-admin: %s is not a valid meter id\n", meter);
+        return 1;
+    }
+    if (strcmp(what, "create") == 0) {
+        char secret[JOI_TOKEN_LEN + 1], record[JOI_TOKEN_RECORD_MAX];
+        if (joi_token_create(secret, record) != 0) {
+            fprintf(stderr, "joi-admin: no randomness available\n");
+            return 1;
+        }
+        int rc = key ? s->ops->key_set(s, meter, record, &err)
+                     : s->ops->token_set(s, meter, record, &err);
+        if (rc != 0)
+            return fail(&err);
+        printf("%s\n", secret);
+        return 0;
+    }
+    int rc = key ? s->ops->key_set(s, meter, NULL, &err) : s->ops->token_set(s, meter, NULL, &err);
+    if (rc != 0)
+        return fail(&err);
+    printf("%s of %s revoked\n", key ? "read key" : "token", meter);
+    return 0;
+}
+
+/* The meters seen by meter list: one row per (meter, key) the stores hold. */
+struct meter_row {
+    char meter[JOI_METER_MAX + 1];
+    const char *suffix;
+};
+
+struct meter_rows {
+    struct meter_row *items;
+    size_t n, cap;
+};
+
+static void meter_seen(void *arg, const char *meter, const char *suffix)
+{
+    struct meter_rows *rows = arg;
+    if (rows->n == rows->cap) {
+        rows->cap = rows->cap ? 2 * rows->cap : 256;
+        rows->items = joi_mem_realloc(rows->items, rows->cap * sizeof *rows->items);
+    }
+    snprintf(rows->items[rows->n].meter, sizeof rows->items[rows->n].meter, "%s", meter);
+    rows->items[rows->n++].suffix = suffix;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+    return strcmp(((const struct meter_row *)a)->meter, ((const struct meter_row *)b)->meter);
+}
+
+/* One line per meter, sorted: "METER token=yes|no key=yes|no data=yes|no". */
+static int cmd_meter_list(struct joi_store *s, int nshards, char **shards)
+{
+    struct joi_error err;
+    joi_error_clear(&err);
+    struct meter_rows rows = {NULL, 0, 0};
+    int rc = 0;
+    if (nshards == 0) {
+        if (s->ops->meters_each(s, meter_seen, &rows, &err) != 0) {
+            fprintf(stderr,
+                    "joi-admin: %s (behind a sharding proxy, name each shard with "
+                    "--shard ADDR)\n",
+                    err.detail);
+            rc = 1;
+        }
+    }
+    for (int i = 0; i < nshards && rc == 0; i++) {
+        struct joi_store *shard = joi_store_redis_new(shards[i], 5000);
+        if (shard == NULL) {
+            fprintf(stderr, "joi-admin: --shard %s must be unix:/path or host:port\n", shards[i]);
+            rc = 2;
+            break;
+        }
+        if (shard->ops->meters_each(shard, meter_seen, &rows, &err) != 0) {
+            fprintf(stderr, "joi-admin: shard %s: %s\n", shards[i], err.detail);
+            rc = 1;
+        }
+        joi_store_free(shard);
+    }
+    if (rc == 0 && rows.n > 0) {
+        qsort(rows.items, rows.n, sizeof *rows.items, cmp_row);
+        for (size_t i = 0; i < rows.n;) {
+            int token = 0, key = 0, data = 0;
+            size_t j = i;
+            for (; j < rows.n && strcmp(rows.items[j].meter, rows.items[i].meter) == 0; j++) {
+                const char *x = rows.items[j].suffix;
+                if (strcmp(x, JOI_LAYOUT_TOKEN) == 0)
+                    token = 1;
+                else if (strcmp(x, JOI_LAYOUT_KEY) == 0)
+                    key = 1;
+                else
+                    data = 1;
+            }
+            printf("%s token=%s key=%s data=%s\n", rows.items[i].meter, token ? "yes" : "no",
+                   key ? "yes" : "no", data ? "yes" : "no");
+            i = j;
+        }
+    }
+    free(rows.items);
+    return rc;
+}
+
+static int cmd_meter_delete(struct joi_store *s, const char *meter)
 {
     struct joi_error err;
     joi_error_clear(&err);
@@ -147,24 +270,11 @@ static int cmd_token(struct joi_store *s, const char *what, const char *meter)
         fprintf(stderr, "joi-admin: %s is not a valid meter id\n", meter);
         return 1;
     }
-    if (strcmp(what, "create") == 0) {
-        char token[JOI_TOKEN_LEN + 1], record[JOI_TOKEN_RECORD_MAX];
-        if (joi_token_create(token, record) != 0) {
-            fprintf(stderr, "joi-admin: no randomness available\n");
-            return 1;
-        }
-        if (s->ops->token_set(s, meter, record, &err) != 0)
-            return fail(&err);
-        printf("%s\n", token);
-        return 0;
-    }
-    if (strcmp(what, "revoke") == 0) {
-        if (s->ops->token_set(s, meter, NULL, &err) != 0)
-            return fail(&err);
-        printf("token of %s revoked\n", meter);
-        return 0;
-    }
-    return 2;
+    long long deleted = 0;
+    if (s->ops->meter_delete(s, meter, &deleted, &err) != 0)
+        return fail(&err);
+    printf("%s erased (%lld keys)\n", meter, deleted);
+    return 0;
 }
 
 static int usage(void)
@@ -172,6 +282,9 @@ static int usage(void)
     fprintf(stderr, "usage: joi-admin load-config FILE [--if-missing]\n"
                     "       joi-admin seed-demo\n"
                     "       joi-admin token create|revoke METER\n"
+                    "       joi-admin key create|revoke METER\n"
+                    "       joi-admin meter list [--shard ADDR]...\n"
+                    "       joi-admin meter delete METER\n"
                     "environment: JOI_REDIS (unix:/path or host:port)\n");
     return 2;
 }
@@ -192,10 +305,23 @@ int main(int argc, char **argv)
         rc = argc == 4 && !if_missing ? usage() : cmd_load_config(s, argv[2], if_missing);
     } else if (strcmp(argv[1], "seed-demo") == 0 && argc == 2) {
         rc = cmd_seed_demo(s);
-    } else if (strcmp(argv[1], "token") == 0 && argc == 4) {
-        rc = cmd_token(s, argv[2], argv[3]);
+    } else if ((strcmp(argv[1], "token") == 0 || strcmp(argv[1], "key") == 0) && argc == 4) {
+        rc = cmd_credential(s, argv[1], argv[2], argv[3]);
         if (rc == 2)
             usage();
+    } else if (strcmp(argv[1], "meter") == 0 && argc >= 3 && strcmp(argv[2], "list") == 0) {
+        char **shards = joi_mem_alloc((size_t)argc * sizeof *shards);
+        int nshards = 0, bad = 0;
+        for (int i = 3; i < argc; i++) {
+            if (strcmp(argv[i], "--shard") == 0 && i + 1 < argc)
+                shards[nshards++] = argv[++i];
+            else
+                bad = 1;
+        }
+        rc = bad ? usage() : cmd_meter_list(s, nshards, shards);
+        free(shards);
+    } else if (strcmp(argv[1], "meter") == 0 && argc == 4 && strcmp(argv[2], "delete") == 0) {
+        rc = cmd_meter_delete(s, argv[3]);
     } else {
         rc = usage();
     }

@@ -7,9 +7,11 @@
  * stored text of each reading straight into the answer.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "joi/auth.h"
 #include "joi/handler.h"
 #include "joi/jsonw.h"
 #include "joi/num.h"
@@ -18,10 +20,31 @@
 #include "joi/store.h"
 #include "joi/token.h"
 
-/* Checks the request against a meter's write-token record ("" for an open meter). */
+/* What the store is told the token record is before the first attempt: "" (an
+ * open meter, the usual guess in open mode), or in keys mode a record that no
+ * stored one equals, so that the store writes nothing and answers with the real
+ * record, which must then be a token the request matches. */
+#define RECORD_UNKNOWN "?"
+
+/* The one 401 of a store in keys mode, whatever the meter and the credential. */
+static int write_denied(struct joi_error *err)
+{
+    return joi_error_set(err, 401,
+                         "storing readings for this meter needs its write token: "
+                         "Authorization: Bearer TOKEN");
+}
+
+/* Checks the request against a meter's write-token record ("" for a meter
+ * without one: open in open mode, closed in keys mode). */
 static int authorize(const struct joi_ctx *c, const char *meter, const char *record,
                      struct joi_error *err)
 {
+    if (c->app->auth == JOI_AUTH_KEYS) {
+        char cred[JOI_AUTH_CREDENTIAL_MAX + 1];
+        int ok = joi_auth_parse(c->req->authorization, cred) == JOI_AUTH_BEARER &&
+                 record[0] != '\0' && joi_token_verify(record, cred);
+        return ok ? 0 : write_denied(err);
+    }
     if (record[0] == '\0')
         return 0; /* no token issued: open meter */
     const char *auth = c->req->authorization;
@@ -59,6 +82,15 @@ int joi_handle_store(struct joi_ctx *c, struct joi_error *err)
      * record that keeps changing under the request (a token issued and revoked
      * over and over) ends in a 503 rather than a loop. */
     char record[JOI_TOKEN_RECORD_MAX] = "", current[JOI_TOKEN_RECORD_MAX];
+    if (c->app->auth == JOI_AUTH_KEYS) {
+        /* without a Bearer credential the answer is known without asking the store */
+        char cred[JOI_AUTH_CREDENTIAL_MAX + 1];
+        if (joi_auth_parse(c->req->authorization, cred) != JOI_AUTH_BEARER) {
+            write_denied(err);
+            goto out;
+        }
+        memcpy(record, RECORD_UNKNOWN, sizeof RECORD_UNKNOWN);
+    }
     for (int attempt = 0;; attempt++) {
         int put = s->ops->readings_put(s, batch.meter, batch.readings.items, batch.readings.n,
                                        record, current, sizeof current, err);
@@ -82,20 +114,51 @@ out:
     return rc;
 }
 
-/* The read answer's array, one element per reading as the store hands them over. */
+/* A read answer in one of its two forms, written as the store hands the readings
+ * over (readings_each): the same readings, the same bounds and checks, only the
+ * framing differs. */
 struct read_answer {
     struct joi_buf *body;
     size_t n;
 };
 
-static void read_entry(void *arg, int64_t time, const char *text, size_t len)
+static void json_entry(void *arg, int64_t time, const char *text, size_t len)
 {
     struct read_answer *a = arg;
     joi_jsonw_reading(a->body, a->n++ > 0, time, text, len);
 }
 
+/* RFC 4180: a record per line, CRLF; a time and a number need no quoting. */
+static void csv_entry(void *arg, int64_t time, const char *text, size_t len)
+{
+    struct read_answer *a = arg;
+    char t[24];
+    size_t tl = joi_num_int((long long)time, t);
+    joi_buf_append(a->body, t, tl);
+    joi_buf_append(a->body, ",", 1);
+    joi_buf_append(a->body, text, len);
+    joi_buf_append(a->body, "\r\n", 2);
+    a->n++;
+}
+
+struct read_format {
+    const char *head, *tail;
+    joi_store_reading_fn entry;
+    const char *type;
+};
+
+static const struct read_format read_json = {"[", "]", json_entry, JOI_TYPE_JSON};
+static const struct read_format read_csv = {"time,reading\r\n", "", csv_entry, JOI_TYPE_CSV};
+
 int joi_handle_read(struct joi_ctx *c, struct joi_error *err)
 {
+    c->resp->vary = "Accept";
+    enum joi_accept want = joi_accept_choose(c->req->accept);
+    if (want == JOI_ACCEPT_NONE)
+        return joi_error_set(err, 406,
+                             "readings are answered as application/json or text/csv; the "
+                             "Accept header allows neither");
+    const struct read_format *fmt = want == JOI_ACCEPT_CSV ? &read_csv : &read_json;
     int64_t from, to;
     int ranged;
     size_t limit = 0;
@@ -108,10 +171,10 @@ int joi_handle_read(struct joi_ctx *c, struct joi_error *err)
     int fetch = !(limit == 0 && joi_query_get(&c->params.q, "limit", NULL) != NULL);
     size_t n = 0;
     joi_buf_reset(body);
-    joi_buf_append(body, "[", 1);
+    joi_buf_puts(body, fmt->head);
     if (fetch) {
         struct read_answer a = {body, 0};
-        if (s->ops->readings_each(s, c->meter, from, to, joi_pricing_store_limit(limit), read_entry,
+        if (s->ops->readings_each(s, c->meter, from, to, joi_pricing_store_limit(limit), fmt->entry,
                                   &a, &n, err) != 0 ||
             joi_pricing_readings_check(n, ranged, "answered",
                                        "narrow the range with from and to, or give a limit", err)) {
@@ -119,14 +182,20 @@ int joi_handle_read(struct joi_ctx *c, struct joi_error *err)
             return -1;
         }
     }
-    joi_buf_append(body, "]", 1);
+    joi_buf_puts(body, fmt->tail);
     if (n == 0) {
         long long count = 0;
         if (s->ops->readings_count(s, c->meter, &count, err) != 0)
             return -1;
-        if (count == 0)
+        if (count == 0) {
+            joi_buf_reset(body);
             return joi_error_no_readings(err, c->meter, 0);
+        }
     }
     joi_response_written(c->resp);
+    c->resp->content_type = fmt->type;
+    if (fmt == &read_csv)
+        snprintf(c->resp->disposition, sizeof c->resp->disposition,
+                 "attachment; filename=\"%s.csv\"", c->meter);
     return 0;
 }

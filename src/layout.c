@@ -89,3 +89,27 @@ int joi_layout_interval_parse(const char *s, struct joi_interval *out)
     out->t2 = t2;
     return 0;
 }
+
+int joi_layout_key_split(const char *s, size_t len, char *meter, const char **suffix)
+{
+    static const char *const suffixes[] = {JOI_LAYOUT_METER_SUFFIXES};
+    if (len < 8 || memcmp(s, "joi:{", 5) != 0)
+        return -1;
+    const char *close = memchr(s + 5, '}', len - 5);
+    if (close == NULL || close + 1 >= s + len || close[1] != ':')
+        return -1;
+    size_t ml = (size_t)(close - s - 5);
+    const char *sfx = close + 2;
+    size_t sl = (size_t)(s + len - sfx);
+    if (!joi_meter_id_valid(s + 5, ml))
+        return -1;
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        if (strlen(suffixes[i]) == sl && memcmp(sfx, suffixes[i], sl) == 0) {
+            memcpy(meter, s + 5, ml);
+            meter[ml] = '\0';
+            *suffix = suffixes[i];
+            return 0;
+        }
+    }
+    return -1;
+}

@@ -6,7 +6,7 @@
 #include "joi/handler.h"
 #include "joi/json.h"
 
-#define TYPE_JSON "application/json"
+#define TYPE_JSON JOI_TYPE_JSON
 #define TYPE_PROBLEM "application/problem+json"
 
 void joi_response_init(struct joi_response *resp)
@@ -15,6 +15,9 @@ void joi_response_init(struct joi_response *resp)
     resp->content_type = TYPE_JSON;
     resp->allow[0] = '\0';
     resp->retry_after = 0;
+    resp->www_authenticate = NULL;
+    resp->vary = NULL;
+    resp->disposition[0] = '\0';
     joi_buf_init(&resp->body);
 }
 

@@ -19,10 +19,12 @@
 #include "joi/handler.h"
 #include "joi/http.h"
 #include "joi/meter.h"
+#include "joi/token.h"
 
 void joi_app_init(struct joi_app *app, struct joi_store *store)
 {
     app->store = store;
+    app->auth = JOI_AUTH_OPEN;
     joi_plans_init(&app->plans);
 }
 
@@ -39,7 +41,7 @@ enum { M_GET = 1, M_POST = 2 };
 
 struct route {
     const char *prefix; /* exact path, or a prefix followed by the meter id */
-    int has_meter;
+    int has_meter;      /* 1: a meter's data, read only with its read key (read_access) */
     int methods;
     const char *allow;
     joi_handler_fn *handler;
@@ -55,6 +57,42 @@ static const struct route routes[] = {
     {"/price-plans/compare-all/", 1, M_GET, "GET, HEAD", joi_handle_compare},
     {"/price-plans/recommend/", 1, M_GET, "GET, HEAD", joi_handle_recommend},
 };
+
+/* The one answer to a read without the meter's key, whatever the meter, the
+ * credential or its form: the same bytes for an unknown meter, a known one,
+ * a missing, malformed or wrong key, so that a 401 tells nothing. */
+static int read_denied(struct joi_error *err)
+{
+    return joi_error_set(err, 401,
+                         "this meter's data needs its read key: Authorization: Bearer KEY, "
+                         "or Basic with the key as user name and an empty password");
+}
+
+/* May the request read the meter's data?  A meter with a read key answers only
+ * to it; without one it is open in open mode and closed in keys mode.  One store
+ * round trip (the key record), before anything of the meter is read.  0, or -1
+ * with err set (401: resp's challenge names both schemes). */
+static int read_access(const struct joi_ctx *c, struct joi_error *err)
+{
+    char record[JOI_TOKEN_RECORD_MAX], cred[JOI_AUTH_CREDENTIAL_MAX + 1];
+    struct joi_store *s = c->app->store;
+    if (s->ops->key_get(s, c->meter, record, sizeof record, err) != 0)
+        return -1;
+    if (record[0] == '\0' && c->app->auth == JOI_AUTH_OPEN)
+        return 0;
+    enum joi_auth_scheme scheme = joi_auth_parse(c->req->authorization, cred);
+    /* A meter without a key is checked against a record no key matches, so that
+     * its 401 takes as long as a known meter's (the same hash work). */
+    static const char nothing[] =
+        "v1:00000000000000000000000000000000:"
+        "0000000000000000000000000000000000000000000000000000000000000000";
+    int ok = joi_token_verify(record[0] ? record : nothing, cred) && record[0] != '\0';
+    if ((scheme != JOI_AUTH_BEARER && scheme != JOI_AUTH_BASIC) || !ok) {
+        c->resp->www_authenticate = JOI_CHALLENGE_READ;
+        return read_denied(err);
+    }
+    return 0;
+}
 
 /* Finds the route of path[0..len).  For a route with a meter id, *id and *idlen
  * are the raw (still percent-encoded) id segment. */
@@ -244,6 +282,8 @@ void joi_app_handle(struct joi_app *app, const struct joi_request *req, struct j
             goto fail;
         }
         c.meter = meter;
+        if (read_access(&c, &err) != 0)
+            goto fail;
     }
     if (joi_query_parse(query, querylen, &c.params.q) != 0) {
         joi_error_set(&err, 400, "the query string is malformed or too long");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "joi/buf.h"
+#include "joi/layout.h"
 #include "joi/num.h"
 #include "joi/store.h"
 
@@ -16,6 +17,7 @@ struct mem_meter {
     char id[JOI_METER_MAX + 1];
     struct joi_readings readings;
     char *token;
+    char *key; /* the read-key record, or NULL */
     struct mem_meter *next;
 };
 
@@ -193,15 +195,84 @@ static int mem_token_set(struct joi_store *s, const char *meter, const char *rec
     return 0;
 }
 
+static int mem_key_set(struct joi_store *s, const char *meter, const char *record,
+                       struct joi_error *err)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    if (check_up(m, err))
+        return -1;
+    struct mem_meter *x = find_meter(m, meter, 1);
+    free(x->key);
+    x->key = record ? joi_mem_strndup(record, strlen(record)) : NULL;
+    return 0;
+}
+
+static int mem_key_get(struct joi_store *s, const char *meter, char *record, size_t len,
+                       struct joi_error *err)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    if (check_up(m, err))
+        return -1;
+    struct mem_meter *x = find_meter(m, meter, 0);
+    record[0] = '\0';
+    if (x && x->key && strlen(x->key) >= len)
+        return joi_error_set(err, 500, "the store holds a malformed key record");
+    if (x && x->key)
+        memcpy(record, x->key, strlen(x->key) + 1);
+    return 0;
+}
+
+static int mem_meters_each(struct joi_store *s, joi_store_meter_fn fn, void *arg,
+                           struct joi_error *err)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    if (check_up(m, err))
+        return -1;
+    for (struct mem_meter *x = m->meters; x; x = x->next) {
+        if (x->readings.n > 0)
+            fn(arg, x->id, JOI_LAYOUT_READINGS);
+        if (x->token)
+            fn(arg, x->id, JOI_LAYOUT_TOKEN);
+        if (x->key)
+            fn(arg, x->id, JOI_LAYOUT_KEY);
+    }
+    return 0;
+}
+
+static void meter_free(struct mem_meter *x)
+{
+    joi_readings_free(&x->readings);
+    free(x->token);
+    free(x->key);
+    free(x);
+}
+
+static int mem_meter_delete(struct joi_store *s, const char *meter, long long *deleted,
+                            struct joi_error *err)
+{
+    struct mem_store *m = (struct mem_store *)s;
+    if (check_up(m, err))
+        return -1;
+    *deleted = 0;
+    for (struct mem_meter **p = &m->meters; *p; p = &(*p)->next) {
+        struct mem_meter *x = *p;
+        if (strcmp(x->id, meter) != 0)
+            continue;
+        *deleted = (x->readings.n > 0) + (x->token != NULL) + (x->key != NULL);
+        *p = x->next;
+        meter_free(x);
+        break;
+    }
+    return 0;
+}
+
 static void mem_free(struct joi_store *s)
 {
     struct mem_store *m = (struct mem_store *)s;
     struct mem_meter *x = m->meters;
     while (x) {
         struct mem_meter *next = x->next;
-        joi_readings_free(&x->readings);
-        free(x->token);
-        free(x);
+        meter_free(x);
         x = next;
     }
     free(m->config);
@@ -219,6 +290,10 @@ static const struct joi_store_ops mem_ops = {
     .config_get = mem_config_get,
     .config_put = mem_config_put,
     .token_set = mem_token_set,
+    .key_set = mem_key_set,
+    .key_get = mem_key_get,
+    .meters_each = mem_meters_each,
+    .meter_delete = mem_meter_delete,
     .free = mem_free,
 };
 

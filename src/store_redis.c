@@ -535,6 +535,96 @@ static int redis_token_set(struct joi_store *s, const char *meter, const char *r
     return joi_redis_do_str(&((struct redis_store *)s)->conn, record ? 3 : 2, argv, err);
 }
 
+static int redis_key_set(struct joi_store *s, const char *meter, const char *record,
+                         struct joi_error *err)
+{
+    char key[JOI_LAYOUT_KEY_MAX];
+    joi_layout_key(key, meter, JOI_LAYOUT_KEY);
+    const char *argv[] = {record ? "SET" : "DEL", key, record};
+    return joi_redis_do_str(&((struct redis_store *)s)->conn, record ? 3 : 2, argv, err);
+}
+
+static int redis_key_get(struct joi_store *s, const char *meter, char *record, size_t len,
+                         struct joi_error *err)
+{
+    char key[JOI_LAYOUT_KEY_MAX];
+    joi_layout_key(key, meter, JOI_LAYOUT_KEY);
+    const char *argv[] = {"GET", key};
+    redisReply *rep = joi_redis_run_str(&((struct redis_store *)s)->conn, 2, argv, err);
+    if (rep == NULL)
+        return -1;
+    int rc = 0;
+    record[0] = '\0';
+    if (rep->type == REDIS_REPLY_STRING && rep->len < len)
+        memcpy(record, rep->str, rep->len + 1);
+    else if (rep->type == REDIS_REPLY_STRING)
+        rc = joi_error_set(err, 500, "the store holds a malformed key record");
+    else if (rep->type != REDIS_REPLY_NIL)
+        rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* SCAN over every key that may be a meter's, a batch of about 1000 at a time. */
+static int redis_meters_each(struct joi_store *s, joi_store_meter_fn fn, void *arg,
+                             struct joi_error *err)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    char cursor[32] = "0";
+    do {
+        const char *argv[] = {"SCAN", cursor, "MATCH", JOI_LAYOUT_METER_PATTERN, "COUNT", "1000"};
+        redisReply *rep = joi_redis_run_str(&r->conn, 6, argv, err);
+        if (rep == NULL)
+            return -1;
+        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+            rep->element[0]->type != REDIS_REPLY_STRING || rep->element[0]->len >= sizeof cursor ||
+            rep->element[1]->type != REDIS_REPLY_ARRAY) {
+            freeReplyObject(rep);
+            return joi_error_set(err, 500, "the store answered with an unexpected reply");
+        }
+        memcpy(cursor, rep->element[0]->str, rep->element[0]->len + 1);
+        for (size_t i = 0; i < rep->element[1]->elements; i++) {
+            const redisReply *k = rep->element[1]->element[i];
+            char meter[JOI_METER_MAX + 1];
+            const char *suffix;
+            if (k->type == REDIS_REPLY_STRING &&
+                joi_layout_key_split(k->str, k->len, meter, &suffix) == 0)
+                fn(arg, meter, suffix);
+        }
+        freeReplyObject(rep);
+    } while (strcmp(cursor, "0") != 0);
+    return 0;
+}
+
+static int redis_meter_delete(struct joi_store *s, const char *meter, long long *deleted,
+                              struct joi_error *err)
+{
+    static const char *const suffixes[] = {JOI_LAYOUT_METER_SUFFIXES};
+    enum { NKEYS = sizeof suffixes / sizeof suffixes[0] };
+    char keys[NKEYS][JOI_LAYOUT_KEY_MAX], nkeys[16];
+    const char *argv[3 + NKEYS];
+    size_t lens[3 + NKEYS];
+    snprintf(nkeys, sizeof nkeys, "%d", (int)NKEYS);
+    argv[2] = nkeys;
+    lens[2] = strlen(nkeys);
+    for (int i = 0; i < NKEYS; i++) {
+        joi_layout_key(keys[i], meter, suffixes[i]);
+        argv[3 + i] = keys[i];
+        lens[3 + i] = strlen(keys[i]);
+    }
+    redisReply *rep = joi_redis_eval(&((struct redis_store *)s)->conn, JOI_LUA_METER_DELETE,
+                                     JOI_LUA_METER_DELETE_SHA, 3 + NKEYS, argv, lens, err);
+    if (rep == NULL)
+        return -1;
+    int rc = 0;
+    if (rep->type == REDIS_REPLY_INTEGER)
+        *deleted = rep->integer;
+    else
+        rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
+    freeReplyObject(rep);
+    return rc;
+}
+
 static void redis_free(struct joi_store *s)
 {
     struct redis_store *r = (struct redis_store *)s;
@@ -553,6 +643,10 @@ static const struct joi_store_ops redis_ops = {
     .config_get = redis_config_get,
     .config_put = redis_config_put,
     .token_set = redis_token_set,
+    .key_set = redis_key_set,
+    .key_get = redis_key_get,
+    .meters_each = redis_meters_each,
+    .meter_delete = redis_meter_delete,
     .free = redis_free,
 };
 

@@ -7,7 +7,7 @@
  * handled by joi_app_handle(), and its joi_response written back.
  *
  * Environment: JOI_REDIS (unix:/path or host:port), JOI_REDIS_TIMEOUT_MS
- * (default 2000).
+ * (default 2000), JOI_AUTH (open, the default, or keys: see joi/auth.h).
  *
  * Signals: SIGTERM while waiting for a request exits at once; during a
  * request it lets the request finish first.  The handler is installed before
@@ -75,8 +75,13 @@ static void write_response(FCGX_Request *rq, const struct joi_response *resp, in
         joi_buf_printf(hdr, "Allow: %s\r\n", resp->allow);
     if (resp->retry_after > 0)
         joi_buf_printf(hdr, "Retry-After: %d\r\n", resp->retry_after);
-    if (resp->status == 401) /* RFC 9110: a 401 names the scheme it wants */
-        joi_buf_puts(hdr, "WWW-Authenticate: Bearer\r\n");
+    if (resp->status == 401) /* RFC 9110: a 401 names the schemes it takes */
+        joi_buf_printf(hdr, "WWW-Authenticate: %s\r\n",
+                       resp->www_authenticate ? resp->www_authenticate : JOI_CHALLENGE_WRITE);
+    if (resp->vary)
+        joi_buf_printf(hdr, "Vary: %s\r\n", resp->vary);
+    if (resp->disposition[0])
+        joi_buf_printf(hdr, "Content-Disposition: %s\r\n", resp->disposition);
     joi_buf_puts(hdr, "Cache-Control: no-store\r\n\r\n");
     FCGX_PutStr(hdr->data, (int)hdr->len, rq->out);
     if (!head && resp->body.len)
@@ -90,6 +95,7 @@ static void serve(FCGX_Request *rq, struct joi_app *app, struct joi_buf *body, s
     req.uri = FCGX_GetParam("REQUEST_URI", rq->envp);
     req.content_type = FCGX_GetParam("CONTENT_TYPE", rq->envp);
     req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", rq->envp);
+    req.accept = FCGX_GetParam("HTTP_ACCEPT", rq->envp);
     const char *rs = FCGX_GetParam("REDIRECT_STATUS", rq->envp);
     req.redirect_status = rs ? atoi(rs) : 0;
     const char *cl = FCGX_GetParam("CONTENT_LENGTH", rq->envp);
@@ -126,7 +132,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: joi-worker [--listen HOST:PORT | --listen /path.sock]\n"
                     "  environment: JOI_REDIS (unix:/path or host:port), "
-                    "JOI_REDIS_TIMEOUT_MS (default 2000)\n");
+                    "JOI_REDIS_TIMEOUT_MS (default 2000), JOI_AUTH (open or keys)\n");
 }
 
 int main(int argc, char **argv)
@@ -149,6 +155,12 @@ int main(int argc, char **argv)
                 addr ? addr : "nothing");
         return 2;
     }
+    enum joi_auth_mode auth;
+    if (joi_auth_mode_parse(getenv("JOI_AUTH"), &auth) != 0) {
+        fprintf(stderr, "joi-worker: JOI_AUTH must be open or keys (got %s)\n", getenv("JOI_AUTH"));
+        joi_store_free(store);
+        return 2;
+    }
     install_signals();
     if (FCGX_Init() != 0) {
         fprintf(stderr, "joi-worker: FCGX_Init failed\n");
@@ -166,6 +178,7 @@ int main(int argc, char **argv)
     FCGX_InitRequest(&rq, sock, 0);
     struct joi_app app;
     joi_app_init(&app, store);
+    app.auth = auth;
     struct joi_buf body, hdr;
     joi_buf_init(&body);
     joi_buf_init(&hdr);

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "joi/auth.h"
 #include "joi/buf.h"
 #include "joi/pricing.h"
 #include "joi/store.h"
@@ -35,6 +36,7 @@ struct joi_request {
     const char *content_type;  /* CONTENT_TYPE or NULL */
     long long content_length;  /* -1 when the request had none */
     const char *authorization; /* HTTP_AUTHORIZATION or NULL */
+    const char *accept;        /* HTTP_ACCEPT or NULL */
     const char *body;          /* content_length bytes (borrowed) */
     size_t body_len;
     int redirect_status; /* REDIRECT_STATUS: the error lighttpd itself decided on
@@ -46,11 +48,24 @@ struct joi_response {
     const char *content_type; /* static string */
     char allow[64];           /* Allow header for 405, else "" */
     int retry_after;          /* Retry-After header in seconds (every 503), else 0 */
+    /* WWW-Authenticate of a 401 (static string); NULL: JOI_CHALLENGE_WRITE */
+    const char *www_authenticate;
+    const char *vary;     /* Vary header (static string), or NULL */
+    char disposition[96]; /* Content-Disposition header, or "" */
     struct joi_buf body;
 };
 
+/* The challenges of a 401: a write wants a token, a read a key. */
+#define JOI_CHALLENGE_WRITE "Bearer realm=\"joi-energy\""
+#define JOI_CHALLENGE_READ "Bearer realm=\"joi-energy\", Basic realm=\"joi-energy\""
+
+/* The two answer types of a read that has a CSV form. */
+#define JOI_TYPE_JSON "application/json"
+#define JOI_TYPE_CSV "text/csv; charset=utf-8"
+
 struct joi_app {
     struct joi_store *store; /* borrowed */
+    enum joi_auth_mode auth; /* JOI_AUTH: open (joi_app_init's default) or keys */
     struct joi_plans plans;  /* the worker's copy of the plans file */
 };
 

@@ -13,6 +13,10 @@
  *                      half-hour bucket of that day (see joi/summary.h)
  *   joi:{METER}:l      sorted set: the long intervals, "t1:t2:p1:p2", scored by t1
  *   joi:{METER}:token  string: the write-token record (joi/token.h)
+ *   joi:{METER}:key    string: the read-key record (the same form as a token's)
+ * Every suffix a meter's keys can have is in JOI_LAYOUT_METER_SUFFIXES: erasing a
+ * meter deletes exactly those keys, and listing meters finds them by it, so a new
+ * kind of key must be added there.
  * The plans file is under joi:{config}:doc and :version, the health probe under
  * joi:{health}:probe.
  */
@@ -31,6 +35,12 @@
 #define JOI_LAYOUT_BUCKETS "e"
 #define JOI_LAYOUT_LONGS "l"
 #define JOI_LAYOUT_TOKEN "token"
+#define JOI_LAYOUT_KEY "key"
+/* Every suffix of a meter's keys, as an initializer list. */
+#define JOI_LAYOUT_METER_SUFFIXES                                                                  \
+    JOI_LAYOUT_READINGS, JOI_LAYOUT_BUCKETS, JOI_LAYOUT_LONGS, JOI_LAYOUT_TOKEN, JOI_LAYOUT_KEY
+/* The match pattern of every key that may be a meter's (SCAN MATCH). */
+#define JOI_LAYOUT_METER_PATTERN "joi:{*}:*"
 #define JOI_LAYOUT_CONFIG_DOC "joi:{config}:doc"
 #define JOI_LAYOUT_CONFIG_VERSION "joi:{config}:version"
 #define JOI_LAYOUT_HEALTH_PROBE "joi:{health}:probe"
@@ -38,6 +48,12 @@
 /* Writes meter's key with the given suffix (JOI_LAYOUT_READINGS...) into out
  * (JOI_LAYOUT_KEY_MAX bytes). */
 void joi_layout_key(char *out, const char *meter, const char *suffix);
+
+/* Splits key name s[0..len) "joi:{METER}:SUFFIX": when METER is a meter id and
+ * SUFFIX one of JOI_LAYOUT_METER_SUFFIXES, copies METER into meter
+ * (JOI_METER_MAX + 1 bytes), points *suffix at the static suffix and returns 0;
+ * else -1 (the plans' and the health probe's keys, anything else). */
+int joi_layout_key_split(const char *s, size_t len, char *meter, const char **suffix);
 
 /* The longest member joi_layout_member_format writes, NUL included. */
 #define JOI_LAYOUT_MEMBER_MAX (13 + JOI_NUM_MAX)

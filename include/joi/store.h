@@ -27,6 +27,10 @@ struct joi_store;
 /* What readings_each hands over per reading. */
 typedef void (*joi_store_reading_fn)(void *arg, int64_t time, const char *text, size_t len);
 
+/* What meters_each hands over: one key of a meter, named by its suffix (one of
+ * JOI_LAYOUT_METER_SUFFIXES, joi/layout.h), meter and suffix borrowed for the call. */
+typedef void (*joi_store_meter_fn)(void *arg, const char *meter, const char *suffix);
+
 struct joi_store_ops {
     /* Health: 0 when requests can be served and a write can succeed now; else -1
      * with err set (503 and the reason, as for any other call).  The Redis store
@@ -80,6 +84,23 @@ struct joi_store_ops {
     /* Sets (record != NULL) or removes (record == NULL) a meter's token record. */
     int (*token_set)(struct joi_store *s, const char *meter, const char *record,
                      struct joi_error *err);
+    /* Sets (record != NULL) or removes (record == NULL) a meter's read-key record. */
+    int (*key_set)(struct joi_store *s, const char *meter, const char *record,
+                   struct joi_error *err);
+    /* Copies a meter's read-key record into record (len bytes, NUL included; "" when
+     * the meter has none).  A stored record that does not fit is a 500. */
+    int (*key_get)(struct joi_store *s, const char *meter, char *record, size_t len,
+                   struct joi_error *err);
+    /* Hands fn each key of a meter the store holds (readings, aggregates, credentials),
+     * in no particular order, a meter's keys not necessarily together.  The Redis
+     * store SCANs its one server: behind a sharding proxy, which does not pass SCAN,
+     * this fails (500) and the caller must ask each shard (joi-admin --shard). */
+    int (*meters_each)(struct joi_store *s, joi_store_meter_fn fn, void *arg,
+                       struct joi_error *err);
+    /* Erases every key of the meter (JOI_LAYOUT_METER_SUFFIXES) in one atomic step;
+     * *deleted is the number of keys that existed. */
+    int (*meter_delete)(struct joi_store *s, const char *meter, long long *deleted,
+                        struct joi_error *err);
     void (*free)(struct joi_store *s);
 };
 

@@ -303,6 +303,16 @@ class Checker:
         elif method == "HEAD":
             if body:
                 problems.append("HEAD response has a body")
+        elif ctype == "text/csv":
+            # Not JSON: the body as one string against the media type's schema
+            # (its pattern), and the documented charset.
+            try:
+                text = body.decode("utf-8")
+                problems += self.errors(content[ctype].get("schema", {}), text)
+            except UnicodeDecodeError as e:
+                problems.append(f"CSV body is not UTF-8 ({e})")
+            if headers.get("content-type", "").replace(" ", "").lower() != "text/csv;charset=utf-8":
+                problems.append(f"Content-Type {headers.get('content-type')} is not text/csv; charset=utf-8")
         else:
             try:
                 doc = json.loads(body)

@@ -132,6 +132,28 @@ call "read bad meter id" 400 GET '/readings/read/bad%20id'
 call "read malformed query" 400 GET "$read?a%zz=1"
 call "read unknown meter" 404 GET /readings/read/oa-nobody
 call "read POST" 405 POST $read -H 'Content-Type: application/json' --data-binary '{}'
+call "read as CSV" 200 GET "$read?limit=3" -H 'Accept: text/csv'
+call "read as CSV, preferred by q" 200 GET "$read?from=1606089600&to=1606176000" -H 'Accept: text/csv, application/json;q=0.5'
+call "read as CSV, empty range" 200 GET "$read?from=1&to=2" -H 'Accept: text/csv'
+call "read as CSV HEAD" 200 HEAD "$read?limit=3" -H 'Accept: text/csv'
+call "read Accept */*" 200 GET "$read?limit=3" -H 'Accept: */*'
+call "read Accept allows neither" 406 GET "$read" -H 'Accept: image/png'
+# a meter with a read key
+post "store keyed meter" 200 $store \
+    '{"smartMeterId":"oa-keyed","electricityReadings":[{"time":0,"reading":1},{"time":3600,"reading":2}]}'
+if rkey=$("$JOI_ADMIN" key create oa-keyed 2>"$work/key-error") && [ -n "$rkey" ]; then
+    for p in /readings/read/oa-keyed /readings/usage/oa-keyed /price-plans/compare-all/oa-keyed \
+        /price-plans/recommend/oa-keyed; do
+        call "$p without its key" 401 GET "$p"
+        call "$p wrong key" 401 GET "$p" -H 'Authorization: Bearer 00'
+        call "$p malformed Authorization" 401 GET "$p" -H 'Authorization: Basic !'
+        call "$p with its key" 200 GET "$p" -H "Authorization: Bearer $rkey"
+        call "$p with its key as Basic" 200 GET "$p" -u "$rkey:"
+    done
+    call "read keyed as CSV" 200 GET /readings/read/oa-keyed -H 'Accept: text/csv' -H "Authorization: Bearer $rkey"
+else
+    broken "key create" "joi-admin key create failed: $(cat "$work/key-error")"
+fi
 call "read query over 8 KB" 431 GET "$read?limit=$(printf '9%.0s' {1..9000})"
 
 # ---- usage

@@ -61,13 +61,20 @@ if ! curl -sS -f -m 10 -o /dev/null -X POST -H 'Content-Type: application/json' 
     exit 1
 fi
 
+# A meter with a read key: the page asks for it.
+keyed_meter=smart-meter-4
+if ! read_key=$("$JOI_ADMIN" key create "$keyed_meter") || [ -z "$read_key" ]; then
+    echo "page test: could not create a read key" >&2
+    exit 1
+fi
+
 artefacts=${JOI_TEST_ARTEFACTS:-$root/build/artefacts}
 mkdir -p "$artefacts"
 profile=$(mktemp -d "${TMPDIR:-/tmp}/joi-chromium.XXXXXX")
 trap 'rm -rf "$profile"' EXIT
 
 JOI_CHROMIUM=$chromium JOI_ARTEFACTS=$artefacts JOI_PROFILE=$profile JOI_ONE_READING_METER=$one_meter \
-    JOI_SPARSE_METER=$sparse_meter \
+    JOI_SPARSE_METER=$sparse_meter JOI_KEYED_METER=$keyed_meter JOI_READ_KEY=$read_key \
     timeout -k 10 240 node "$dir/page.test.js"
 rc=$?
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then

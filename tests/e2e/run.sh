@@ -8,6 +8,9 @@
 # JOI_ADMIN (joi-admin), JOI_SERVICE (scripts/joi-service), JOI_TEST_PORT,
 # JOI_ROOT (the repository).  JOI_BUILD selects the build folder (build/).
 #
+# JOI_AUTH (open, the default, or keys) is the access mode of the stack: the
+# suites run in open mode; tests/e2e/keys_test.sh restarts its stack in keys mode.
+#
 # With JOI_E2E_SHARDED=1 the store is two Redis shards behind twemproxy
 # (scripts/joi-shards, on free loopback ports in the same folder) instead of one
 # Redis; JOI_REDIS is then the proxy's 127.0.0.1:PORT, and the binary also gets
@@ -27,6 +30,7 @@ unset REDIS JOI_REDIS
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/joi-e2e.XXXXXX")
 export VAR=$tmp/var BIND=127.0.0.1 WORKERS=${WORKERS:-4} JOI_BUILD=$build
 export JOI_REDIS_TIMEOUT_MS=${JOI_REDIS_TIMEOUT_MS:-1000}
+export JOI_AUTH=${JOI_AUTH:-open}
 cleanup() {
     "$here/scripts/joi-service" stop >/dev/null 2>&1
     if [ "$sharded" = 1 ]; then "$here/scripts/joi-shards" stop >/dev/null 2>&1; fi

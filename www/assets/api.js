@@ -5,6 +5,10 @@
  *   GET /price-plans/compare-all/{id}?to=&from=        compareAll
  *   GET /price-plans                                   loadPlanNames, planNames
  *
+ * A meter's reads take its read key, when the page has one, sent as
+ * `Authorization: Bearer KEY` (never in the URL); without one a meter that has a
+ * key answers 401, an ApiError with status 401.
+ *
  * Rules: the only module that calls fetch, and only for same-origin paths (the
  * page's Content-Security-Policy allows no other). Every request is a GET for JSON
  * that gives up after REQUEST_TIMEOUT_MS and is aborted by the caller's
@@ -25,14 +29,16 @@ export function ApiError(kind, status, title, detail) {
   this.detail = detail || '';
 }
 
-function getJson(path, controller) {
+function getJson(path, controller, key) {
   var timedOut = false;
   var timer = setTimeout(function () {
     timedOut = true;
     controller.abort();
   }, REQUEST_TIMEOUT_MS);
+  var headers = { Accept: 'application/json' };
+  if (key) headers.Authorization = 'Bearer ' + key;
   return fetch(path, {
-    headers: { Accept: 'application/json' },
+    headers: headers,
     cache: 'no-store',
     signal: controller.signal
   }).then(function (res) {
@@ -65,14 +71,15 @@ function meterPath(prefix, id, query) {
   return prefix + encodeURIComponent(id) + (query ? '?' + query : '');
 }
 
-// A meter's readings, oldest first; query is 'limit=N' or 'to=T[&from=F]'.
-export function readReadings(meter, query, controller) {
-  return getJson(meterPath('/readings/read/', meter, query), controller);
+// A meter's readings, oldest first; query is 'limit=N' or 'to=T[&from=F]'; key is
+// the meter's read key or null.
+export function readReadings(meter, query, controller, key) {
+  return getJson(meterPath('/readings/read/', meter, query), controller, key);
 }
 
 // What each plan would have cost the meter for the period in query ('to=T[&from=F]').
-export function compareAll(meter, query, controller) {
-  return getJson(meterPath('/price-plans/compare-all/', meter, query), controller);
+export function compareAll(meter, query, controller, key) {
+  return getJson(meterPath('/price-plans/compare-all/', meter, query), controller, key);
 }
 
 // The supplier of each plan id, fetched once. Resolves to null when they could not

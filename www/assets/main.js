@@ -18,12 +18,18 @@
  * write only into the elements it hands them. Only the latest load may change the
  * page: an older one's answers are dropped (state.seq) and its requests aborted.
  * A meter id that does not follow METER_ID is never sent.
+ *
+ * Read keys: when the API answers 401 the page asks for the meter's read key (a
+ * password field), keeps it in sessionStorage only (this tab, until it is closed
+ * or the key forgotten; never in the URL or localStorage) and sends it as Bearer;
+ * a key that the API refuses is dropped at once.
  */
 
 import { ApiError, compareAll, loadPlanNames, planNames, readReadings } from './api.js';
 import { RANGES } from './format.js';
 import {
-  NO_METER, PAGE_TITLE, WELCOME, errorSentence, loadingSentence, meterTitle, notMeterIdSentence, shownSentence
+  NO_METER, PAGE_TITLE, WELCOME, errorSentence, keyForgottenSentence, keySentence, loadingSentence, meterTitle,
+  notMeterIdSentence, shownSentence
 } from './messages.js';
 import { renderPlans } from './plans.js';
 import { renderUsage } from './usage.js';
@@ -67,6 +73,40 @@ function urlFor(meter, range) {
   return location.pathname + (s ? '?' + s : '');
 }
 
+/* ---------- read keys (sessionStorage only) ---------- */
+
+const KEY_PREFIX = 'joi-read-key:';
+
+function keyOf(meter) {
+  try {
+    return sessionStorage.getItem(KEY_PREFIX + meter);
+  } catch (e) {
+    return null; // storage disabled: the key is asked for again
+  }
+}
+
+function keepKey(meter, key) {
+  try {
+    sessionStorage.setItem(KEY_PREFIX + meter, key);
+  } catch (e) {
+    // storage disabled or full: nothing kept
+  }
+}
+
+function dropKey(meter) {
+  try {
+    sessionStorage.removeItem(KEY_PREFIX + meter);
+  } catch (e) {
+    // nothing kept
+  }
+}
+
+// The key form and the "kept" note: asking (the form shown) or holding a key (the note).
+function showKeyState(asking, holding) {
+  el.keyForm.hidden = !asking;
+  el.keyHeld.hidden = !holding;
+}
+
 /* ---------- loading ---------- */
 
 function load() {
@@ -85,16 +125,17 @@ function load() {
   var ctx = { meterReadings: 0, range: range };
   var namesP = loadPlanNames(controller);
   var span = RANGES[range];
+  var key = keyOf(meter);
 
-  readReadings(meter, 'limit=2', controller).then(function (latest) {
+  readReadings(meter, 'limit=2', controller, key).then(function (latest) {
     if (!Array.isArray(latest) || latest.length === 0) throw new ApiError('http', 404, 'Not Found');
     ctx.meterReadings = latest.length;
     var last = latest[latest.length - 1].time;
     var from = span === null ? null : Math.max(0, last - span);
     var query = 'to=' + last + (from === null ? '' : '&from=' + from);
     return Promise.all([
-      readReadings(meter, query, controller),
-      compareAll(meter, query, controller),
+      readReadings(meter, query, controller, key),
+      compareAll(meter, query, controller, key),
       namesP
     ]).then(function (r) {
       return { meter: meter, range: range, from: from, to: last, readings: r[0], compare: r[1] };
@@ -104,6 +145,7 @@ function load() {
     clearTimeout(loadingTimer);
     el.results.removeAttribute('aria-busy');
     showStatus('', false);
+    showKeyState(false, !!key);
     state.view = view;
     render(view);
     el.announce.textContent = shownSentence(meter, range);
@@ -118,14 +160,23 @@ function load() {
     state.view = null;
     el.results.hidden = true;
     el.announce.textContent = '';
-    showStatus(errorSentence(err, meter, ctx), true);
     document.title = PAGE_TITLE;
+    if (err.kind === 'http' && err.status === 401) {
+      if (key) dropKey(meter); // refused: never sent again
+      showKeyState(true, false);
+      showStatus(keySentence(meter, !!key), true);
+      el.keyInput.focus();
+      return;
+    }
+    showKeyState(false, !!key);
+    showStatus(errorSentence(err, meter, ctx), true);
   });
 }
 
 // Forget a load still under way: its answers are no longer wanted.
 function cancelLoad() {
   ++state.seq;
+  showKeyState(false, false);
   if (state.controller) state.controller.abort();
   state.controller = null;
   state.view = null;
@@ -201,6 +252,10 @@ function init() {
   el.plansChart = document.getElementById('plans-chart');
   el.plansCaption = document.getElementById('plans-caption');
   el.plansTable = document.getElementById('plans-table');
+  el.keyForm = document.getElementById('key-form');
+  el.keyInput = document.getElementById('key');
+  el.keyHeld = document.getElementById('key-held');
+  el.keyForget = document.getElementById('key-forget');
   el.rangeButtons = Array.prototype.slice.call(document.querySelectorAll('#range button[data-range]'));
 
   try {
@@ -215,6 +270,26 @@ function init() {
     var same = meter === state.meter;
     show(meter, state.range, same ? 'replace' : 'push');
     if (!METER_ID.test(meter)) el.input.focus();
+  });
+
+  el.keyForm.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var key = el.keyInput.value.trim();
+    el.keyInput.value = '';
+    if (!key || !state.meter) {
+      el.keyInput.focus();
+      return;
+    }
+    keepKey(state.meter, key);
+    load();
+  });
+
+  el.keyForget.addEventListener('click', function () {
+    var meter = state.meter;
+    dropKey(meter);
+    cancelLoad();
+    showKeyState(true, false);
+    showStatus(keyForgottenSentence(meter), false);
   });
 
   el.rangeButtons.forEach(function (b) {

@@ -38,6 +38,20 @@ export function meterTitle(meter) {
   return meter + ' \u2014 ' + PAGE_TITLE;
 }
 
+// The answer to a 401: the meter's readings need its read key; wrong: the key the
+// page sent was not it.
+export function keySentence(meter, wrong) {
+  if (wrong) {
+    return 'That key does not open meter ' + quoted(meter) + '. Please check it and enter it again.';
+  }
+  return 'The readings of meter ' + quoted(meter) + ' are private. Please enter its read key.';
+}
+
+// The status line once the key is forgotten.
+export function keyForgottenSentence(meter) {
+  return 'The read key of meter ' + quoted(meter) + ' is forgotten in this tab.';
+}
+
 // A plain sentence for a failure; never the problem document itself.
 export function errorSentence(err, meter, ctx) {
   if (err.kind === 'timeout') {
@@ -50,6 +64,8 @@ export function errorSentence(err, meter, ctx) {
     return 'The service sent an answer we could not read. Please try again later.';
   }
   switch (err.status) {
+    case 401:
+      return keySentence(meter, false);
     case 400:
       return 'We could not look up meter ' + quoted(meter) + ': the request was not accepted (' +
         (err.detail || err.title) + ').';

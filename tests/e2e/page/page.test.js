@@ -8,7 +8,8 @@
  * Environment: JOI_TEST_URL, JOI_REDIS (unix:/path; the last check stops Redis),
  * JOI_CHROMIUM, JOI_PROFILE (an empty folder for Chromium's profile),
  * JOI_ARTEFACTS (screenshots), JOI_ONE_READING_METER (a meter with one reading),
- * JOI_SPARSE_METER (no account, two readings 10 days apart).
+ * JOI_SPARSE_METER (no account, two readings 10 days apart), JOI_KEYED_METER and
+ * JOI_READ_KEY (a meter with a read key, and the key).
  * Prints "N passed, M failed" last; exits 1 on any failure.
  */
 const path = require('path');
@@ -19,6 +20,8 @@ const BASE = process.env.JOI_TEST_URL;
 const ARTEFACTS = process.env.JOI_ARTEFACTS;
 const ONE_READING_METER = process.env.JOI_ONE_READING_METER || 'page-one-reading';
 const SPARSE_METER = process.env.JOI_SPARSE_METER || 'page-sparse';
+const KEYED_METER = process.env.JOI_KEYED_METER || '';
+const READ_KEY = process.env.JOI_READ_KEY || '';
 const STEP_TIMEOUT_MS = 30000;
 const WAIT_MS = 10000;
 const started = Date.now();
@@ -62,8 +65,11 @@ async function step(name, fn) {
   }
 }
 
+let apiKey = null; // the read key api() sends, for a meter that has one
+
 async function api(p) {
-  const res = await fetch(BASE + p, { signal: AbortSignal.timeout(WAIT_MS) });
+  const headers = apiKey ? { Authorization: 'Bearer ' + apiKey } : {};
+  const res = await fetch(BASE + p, { headers, signal: AbortSignal.timeout(WAIT_MS) });
   if (!res.ok) throw new Error('GET ' + p + ': ' + res.status);
   return res.json();
 }
@@ -333,6 +339,82 @@ async function main() {
     }
   });
 
+  if (KEYED_METER && READ_KEY) {
+    const keyed = '\u201c' + KEYED_METER + '\u201d';
+    const keyState = () => page.evaluate((m) => ({
+      status: document.getElementById('status').textContent.trim(),
+      asking: !document.getElementById('key-form').hidden,
+      held: !document.getElementById('key-held').hidden,
+      resultsHidden: document.getElementById('results').hidden,
+      type: document.getElementById('key').type,
+      stored: sessionStorage.getItem('joi-read-key:' + m),
+      local: localStorage.length,
+      url: location.href
+    }), KEYED_METER);
+    const authOf = [];
+    const onRequest = (r) => {
+      if (r.url().includes('/readings/') || r.url().includes('/price-plans/')) {
+        authOf.push([r.url(), r.headers().authorization || '']);
+      }
+    };
+    page.on('request', onRequest);
+    await step('a meter with a read key: the page asks for it', async () => {
+      await page.goto(BASE + '/?meter=' + KEYED_METER);
+      await waitIdle(page);
+      const k = await keyState();
+      eq('keyed: the sentence', k.status, 'The readings of meter ' + keyed + ' are private. Please enter its read key.');
+      eq('keyed: asks for the key in a password field, results hidden', [k.asking, k.type, k.resultsHidden, k.held],
+        [true, 'password', true, false]);
+      eq('keyed: the label', await page.textContent('label[for="key"]'), 'Read key');
+      await shot('page-key.png');
+    });
+    await step('a meter with a read key: a wrong key', async () => {
+      await page.fill('#key', 'f'.repeat(64));
+      await page.click('#key-form button[type="submit"]');
+      await page.waitForFunction(() => /does not open/.test(document.getElementById('status').textContent));
+      await waitIdle(page);
+      const k = await keyState();
+      eq('wrong key: the sentence', k.status, 'That key does not open meter ' + keyed + '. Please check it and enter it again.');
+      eq('wrong key: asked again, not kept, results hidden', [k.asking, k.stored, k.resultsHidden], [true, null, true]);
+      check('wrong key: sent as Bearer', authOf.some((a) => a[1] === 'Bearer ' + 'f'.repeat(64)), JSON.stringify(authOf));
+    });
+    await step('a meter with a read key: the right key', async () => {
+      await page.fill('#key', READ_KEY);
+      await page.click('#key-form button[type="submit"]');
+      await page.waitForFunction(() => !document.getElementById('results').hidden);
+      await waitIdle(page);
+      const k = await keyState();
+      eq('right key: the charts, the form gone, the key kept in this tab', [k.resultsHidden, k.asking, k.held, k.stored],
+        [false, false, true, READ_KEY]);
+      eq('right key: nothing in localStorage', k.local, 0);
+      check('right key: not in the URL', !k.url.includes(READ_KEY), k.url);
+      check('right key: no request URL holds it', authOf.every((a) => !a[0].includes(READ_KEY)), JSON.stringify(authOf));
+      check('right key: sent as Bearer', authOf.some((a) => a[1] === 'Bearer ' + READ_KEY), JSON.stringify(authOf));
+      apiKey = READ_KEY;
+      try {
+        checkView('keyed meter', await shown(page), await expectedView(KEYED_METER, 'week'));
+      } finally {
+        apiKey = null;
+      }
+      await page.reload();
+      await waitIdle(page);
+      const again = await keyState();
+      eq('right key: a reload in the same tab still opens the meter', [again.resultsHidden, again.asking], [false, false]);
+    });
+    await step('a meter with a read key: forget the key', async () => {
+      await page.click('#key-forget');
+      const k = await keyState();
+      eq('forget: the sentence', k.status, 'The read key of meter ' + keyed + ' is forgotten in this tab.');
+      eq('forget: no key kept, results hidden, asks again', [k.stored, k.resultsHidden, k.asking, k.held],
+        [null, true, true, false]);
+      await page.reload();
+      await waitIdle(page);
+      const r = await keyState();
+      eq('forget: after a reload the page asks again', [r.asking, r.resultsHidden], [true, true]);
+    });
+    page.off('request', onRequest);
+  }
+
   await step('an invalid meter id is not sent to the API', async () => {
     const before = requests.filter((u) => u.includes('/readings/')).length;
     await page.goto(BASE + '/?meter=' + encodeURIComponent('bad id!'));
@@ -351,7 +433,8 @@ async function main() {
       scroll: document.documentElement.scrollWidth,
       chart: document.getElementById('power-svg').getBoundingClientRect().width,
       bars: document.getElementById('plans-svg').getBoundingClientRect().right,
-      buttons: Array.from(document.querySelectorAll('button')).map((b) => Math.round(b.getBoundingClientRect().height))
+      buttons: Array.from(document.querySelectorAll('button')).filter((b) => b.offsetParent !== null)
+        .map((b) => Math.round(b.getBoundingClientRect().height))
     }));
     check('phone: no sideways scrolling', m.scroll <= 360, 'scrollWidth ' + m.scroll);
     check('phone: the charts fit the screen', m.chart > 200 && m.chart <= 340 && m.bars <= 360, JSON.stringify(m));
