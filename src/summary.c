@@ -254,3 +254,96 @@ int joi_price_compare_summary(const struct joi_config *c, const struct joi_summa
     }
     return 0;
 }
+
+void joi_summary_day_build(const struct joi_reading *r, size_t n, int64_t day,
+                           struct joi_summary_day *out)
+{
+    memset(out, 0, sizeof *out);
+    struct joi_summary sm;
+    joi_summary_build(r, n, &sm);
+    out->day = day;
+    out->count = (long long)n;
+    out->first = r[0].time;
+    out->last = r[n - 1].time;
+    out->first_kw = r[0].kw;
+    out->last_kw = r[n - 1].kw;
+    out->has_buckets = 1;
+    for (size_t i = 0; i < sm.nbuckets; i++) {
+        int64_t k = sm.buckets[i].index - day * JOI_BUCKETS_PER_FIELD;
+        out->present |= UINT64_C(1) << k;
+        out->buckets[k] = sm.buckets[i].kwh;
+    }
+    out->long_intervals = sm.long_intervals;
+    out->nlong_intervals = sm.nlong_intervals;
+    sm.long_intervals = NULL;
+    joi_summary_free(&sm);
+}
+
+void joi_summary_day_free(struct joi_summary_day *d)
+{
+    if (d == NULL)
+        return;
+    free(d->long_intervals);
+    d->long_intervals = NULL;
+    d->nlong_intervals = 0;
+}
+
+/* Adds the pieces of interval (t1, p1)-(t2, p2) (at most JOI_LONG_INTERVAL) that
+ * fall in day `day` to its buckets (present, v). */
+static void add_pieces(int64_t t1, double p1, int64_t t2, double p2, int64_t day, uint64_t *present,
+                       double *v)
+{
+    int64_t k0 = floor_div(t1, JOI_BUCKET_SECONDS), k1 = floor_div(t2 - 1, JOI_BUCKET_SECONDS);
+    for (int64_t k = k0; k <= k1; k++) {
+        int64_t slot = k - day * JOI_BUCKETS_PER_FIELD;
+        if (slot < 0 || slot >= JOI_BUCKETS_PER_FIELD)
+            continue;
+        v[slot] += piece(t1, p1, t2, p2, k * JOI_BUCKET_SECONDS, (k + 1) * JOI_BUCKET_SECONDS);
+        *present |= UINT64_C(1) << slot;
+    }
+}
+
+void joi_summary_from_days(const struct joi_summary_day *d, size_t n, struct joi_summary *out)
+{
+    joi_summary_init(out);
+    if (n == 0)
+        return;
+    size_t nl = 0;
+    for (size_t i = 0; i < n; i++)
+        nl += d[i].nlong_intervals + 1;
+    out->buckets = joi_mem_alloc((n * JOI_BUCKETS_PER_FIELD + 1) * sizeof *out->buckets);
+    out->long_intervals = joi_mem_alloc((nl + 1) * sizeof *out->long_intervals);
+    out->first = d[0].first;
+    out->last = d[n - 1].last;
+    /* The current day's buckets, and the next day's first pieces (from the crossing
+     * interval) which come before its own. */
+    double cur[JOI_BUCKETS_PER_FIELD], next[JOI_BUCKETS_PER_FIELD];
+    uint64_t cur_present = 0, next_present = 0;
+    memset(next, 0, sizeof next);
+    for (size_t i = 0; i < n; i++) {
+        const struct joi_summary_day *x = &d[i];
+        out->count += x->count;
+        /* cur = next's crossing pieces, then the day's own. */
+        cur_present = next_present | x->present;
+        for (int k = 0; k < JOI_BUCKETS_PER_FIELD; k++)
+            cur[k] = (next_present >> k & 1) ? next[k] + x->buckets[k] : x->buckets[k];
+        next_present = 0;
+        memset(next, 0, sizeof next);
+        for (size_t j = 0; j < x->nlong_intervals; j++)
+            out->long_intervals[out->nlong_intervals++] = x->long_intervals[j];
+        if (i + 1 < n) {
+            const struct joi_summary_day *y = &d[i + 1];
+            if (y->first - x->last > JOI_LONG_INTERVAL) {
+                out->long_intervals[out->nlong_intervals++] =
+                    (struct joi_interval){x->last, y->first, x->last_kw, y->first_kw};
+            } else {
+                add_pieces(x->last, x->last_kw, y->first, y->first_kw, x->day, &cur_present, cur);
+                add_pieces(x->last, x->last_kw, y->first, y->first_kw, y->day, &next_present, next);
+            }
+        }
+        for (int k = 0; k < JOI_BUCKETS_PER_FIELD; k++)
+            if (cur_present >> k & 1)
+                out->buckets[out->nbuckets++] =
+                    (struct joi_bucket_energy){x->day * JOI_BUCKETS_PER_FIELD + k, cur[k]};
+    }
+}

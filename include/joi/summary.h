@@ -72,4 +72,35 @@ int joi_price_compare_summary(const struct joi_config *c, const struct joi_summa
                               const struct joi_schedule *sched, const struct joi_reading *around,
                               size_t naround, struct joi_cost *out, struct joi_usage *u);
 
+/* One UTC day of a meter's pre-aggregates, as the chunked layout keeps them beside
+ * the day's chunk (joi/layout.h): the day's readings' count, first and last, the
+ * buckets of the intervals between the day's own readings, and its own long
+ * intervals.  The interval from one day's last reading to the next day's first
+ * belongs to neither: joi_summary_from_days() adds it, so that every interval is
+ * counted exactly once however the days were computed. */
+struct joi_summary_day {
+    int64_t day;     /* epoch seconds / 86400 */
+    long long count; /* readings, >= 1 */
+    int64_t first, last;
+    double first_kw, last_kw;
+    int has_buckets;  /* 0: buckets not known (the store recomputes them from the chunk) */
+    uint64_t present; /* bit k: bucket k of the day has a piece of an interval */
+    double buckets[JOI_BUCKETS_PER_FIELD]; /* kWh of bucket k (0 when not present) */
+    struct joi_interval *long_intervals;   /* malloc'ed, sorted by t1, inside the day */
+    size_t nlong_intervals;
+};
+
+/* Computes out for readings r[0..n) (n >= 1, sorted, distinct times, all in UTC
+ * day `day`), buckets included (has_buckets = 1).  Free with joi_summary_day_free. */
+void joi_summary_day_build(const struct joi_reading *r, size_t n, int64_t day,
+                           struct joi_summary_day *out);
+void joi_summary_day_free(struct joi_summary_day *d); /* frees long_intervals; d can be NULL */
+
+/* The summary of a meter from its days d[0..n) (ascending by day, each with its
+ * buckets): what joi_summary_build() gives for all their readings at once, the
+ * intervals between days added here (each bucket's pieces summed in time order as
+ * far as the days allow: a bucket at a day's start gets the crossing piece first).
+ * out is initialised here; free with joi_summary_free. */
+void joi_summary_from_days(const struct joi_summary_day *d, size_t n, struct joi_summary *out);
+
 #endif

@@ -120,7 +120,7 @@ check "the healthy answers are the same when asked again" $? "$(diff "$work/befo
 # closes the worker's, and the worker reconnects), so that each case starts clean.
 restore() {
     rcli CLIENT KILL TYPE normal
-    rcli DEL 'joi:{desync-v}:r' 'joi:{desync-v}:e' 'joi:{desync-v}:l' 'joi:{desync-v}:token'
+    rcli DEL 'joi:{desync-v}:r' 'joi:{desync-v}:e' 'joi:{desync-v}:h' 'joi:{desync-v}:token'
     local f
     for f in v1 v2 v3; do post "$work/$f.json" >/dev/null; done
 }
@@ -145,7 +145,7 @@ victim=("/readings/read/desync-v" "/readings/read/desync-v?limit=2"
     "/price-plans/recommend/desync-v?limit=2" "/price-plans/recommend/desync-v?include=savings"
     "store")
 
-for key in r e l token; do
+for key in r e h token; do # layout 2: chunks, day records, head, token
     for kind in list set string hash zset; do
         restore
         damage "joi:{desync-v}:$key" "$kind"

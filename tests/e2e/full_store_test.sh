@@ -63,12 +63,20 @@ gone2=$(problem503 "the store is unavailable or timed out")
 
 N=1000 # readings per batch
 
-# A batch of N readings a minute apart from t0, all of one value.
+# Reading i of a batch whose value is v ("B.25"): B and 8 digits that change from
+# reading to reading, so that the store cannot make the batches small (the
+# chunked layout keeps a batch of one value in a few bytes).
+# Part (a) needs that to reach maxmemory; part (b) fills a disk with the AOF,
+# which grows with every batch whatever its values, and keeps one value a batch.
+SPREAD=1
+VAL='function val(v, i) { return spread ? sprintf("%d.%07d3", int(v), (i * 7919 + int(v) * 104729) % 10000000) : v }'
+
+# A batch of N readings a minute apart from t0, of values from val().
 batch_body() { # meter t0 value
-    awk -v m="$1" -v t="$2" -v n="$N" -v v="$3" 'BEGIN {
+    awk -v m="$1" -v t="$2" -v n="$N" -v v="$3" -v spread="$SPREAD" 'BEGIN {
         printf "{\"smartMeterId\":\"%s\",\"electricityReadings\":[", m
-        for (i = 0; i < n; i++) printf "%s{\"time\":%d,\"reading\":%s}", i ? "," : "", t + 60 * i, v
-        printf "]}" }'
+        for (i = 0; i < n; i++) printf "%s{\"time\":%d,\"reading\":%s}", i ? "," : "", t + 60 * i, val(v, i)
+        printf "]}" }'"$VAL"
 }
 
 # POSTs batch number $3 of meter $2 to base URL $1; the answer's headers and body
@@ -98,9 +106,9 @@ answer() { echo "$1 retry-after=$(retry_after) $(body)"; }
 # ones: the read endpoint's whole answer compared byte for byte.
 check_exact() { # base meter label
     local want got
-    want=$(awk -v n="$N" '$3 == 200 {
-            for (i = 0; i < n; i++) printf "%s{\"time\":%d,\"reading\":%s}", k++ ? "," : "[", $1 + 60 * i, $2 }
-        END { printf "]" }' "$work/$2.log")
+    want=$(awk -v n="$N" -v spread="$SPREAD" '$3 == 200 {
+            for (i = 0; i < n; i++) printf "%s{\"time\":%d,\"reading\":%s}", k++ ? "," : "[", $1 + 60 * i, val($2, i) }
+        END { printf "]" }'"$VAL" "$work/$2.log")
     got=$(curl -s --max-time 30 "$1/readings/read/$2")
     [ "$got" = "$want" ]
     check "$3: every acknowledged batch ($(grep -c ' 200$' "$work/$2.log") of $N readings) is there exactly once, no refused one" \
@@ -131,11 +139,11 @@ check "the store evicts nothing" "$(ok_if [ "$(rcli config get maxmemory-policy 
     "$(rcli config get maxmemory-policy | tr '\n' ' ')"
 for i in 0 1; do post_batch "$url" "$m" "$i" >/dev/null; done
 used=$(rcli info memory | tr -d '\r' | sed -n 's/^used_memory://p')
-rcli config set maxmemory $((used + 2 * 1024 * 1024)) >/dev/null
-# Store until the store refuses: 2 MB is about 15 batches.
+rcli config set maxmemory $((used + 512 * 1024)) >/dev/null
+# Store until the store refuses (512 KB is about 130 batches of the chunked layout).
 code=200
 start=$(date +%s)
-for i in $(seq 2 200); do
+for i in $(seq 2 400); do
     [ $(($(date +%s) - start)) -lt 60 ] || break
     code=$(post_batch "$url" "$m" "$i")
     [ "$code" = 200 ] || break
@@ -144,6 +152,10 @@ check "stores are refused once Redis is at maxmemory (after $((i - 2)) batches)"
     "$(ok_if [ "$code" = 503 ] && [ "$i" -gt 2 ])" "last store: $(answer "$code")"
 check "the refusal is a 503 with Retry-After and the reason" \
     "$(ok_if [ "$(answer "$code")" = "503 retry-after=5 $oom" ])" "$(answer "$code")"
+# Kept at the limit: the refused batch's arguments (in Redis's query buffer) were
+# part of what crossed it, and are freed once it is refused.
+used=$(rcli info memory | tr -d '\r' | sed -n 's/^used_memory://p')
+rcli config set maxmemory $((used - 64 * 1024)) >/dev/null
 code=$(post_batch "$url" "$m" $((i + 1)))
 check "the next store too" "$(ok_if [ "$(answer "$code")" = "503 retry-after=5 $oom" ])" "$(answer "$code")"
 code=$(get "$url" /health)
@@ -171,6 +183,7 @@ check "a store that timed out" "$(ok_if [ "$a" = "503 retry-after=5 $gone2" ])" 
 sed -i '$d' "$work/$m.log"
 
 echo "(b) the AOF on a tiny tmpfs, filled"
+SPREAD=0
 mkdir -p "$mnt"
 if ! out=$(mount -t tmpfs -o size=2m,mode=0755 tmpfs "$mnt" 2>&1); then
     echo "  skipped: cannot mount a tmpfs here ($out)"

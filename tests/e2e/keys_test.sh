@@ -169,7 +169,7 @@ if [ ${#shard_ports[@]} -gt 0 ]; then
 fi
 all_keys | grep -F '{smart-meter-1}' | sort >"$work/keys-before"
 is "smart-meter-1 has keys of each kind before" "$(tr '\n' ' ' <"$work/keys-before")" \
-    "joi:{smart-meter-1}:e joi:{smart-meter-1}:key joi:{smart-meter-1}:l joi:{smart-meter-1}:r joi:{smart-meter-1}:token "
+    "joi:{smart-meter-1}:e joi:{smart-meter-1}:h joi:{smart-meter-1}:key joi:{smart-meter-1}:r joi:{smart-meter-1}:token "
 is "meter delete" "$("$JOI_ADMIN" meter delete smart-meter-1)" "smart-meter-1 erased (5 keys)"
 is "no key names the meter afterwards" "$(all_keys | grep -cF 'smart-meter-1')" 0
 is "the erased meter is 404" "$(fetch gone "$url/readings/read/smart-meter-1")" 404

@@ -68,20 +68,24 @@ check "neither shard holds all" \
 both=$(comm -12 "$work/meters-0" "$work/meters-1" | wc -l)
 check "no meter has keys on both shards" "$both" "$(comm -12 "$work/meters-0" "$work/meters-1" | head -3)"
 check "every meter is on a shard" "$(ok_if [ $((n0 + n1)) = "$meters" ])" "$((n0 + n1)) found"
-# Each stored meter has its readings (:r) and its energy buckets (:e) together.
+# Each stored meter has its head (:h) on its shard, and its sealed days (:r) with
+# their day records (:e) there too when it has any (layout 2).
 split=0
 for s in 0 1; do
     while read -r m; do
-        grep -qxF "$m:r" "$work/keys-$s" && grep -qxF "$m:e" "$work/keys-$s" || split=$((split + 1))
+        r=0 e=0
+        grep -qxF "$m:r" "$work/keys-$s" && r=1
+        grep -qxF "$m:e" "$work/keys-$s" && e=1
+        grep -qxF "$m:h" "$work/keys-$s" && [ "$r" = "$e" ] || split=$((split + 1))
     done <"$work/meters-$s"
 done
-check "each meter's :r and :e keys are on its shard" "$split" "$split meters lack one"
+check "each meter's :h, :r and :e keys are on its shard" "$split" "$split meters lack one"
 c0=$(grep -c '^joi:{config}:' "$work/keys-0")
 c1=$(grep -c '^joi:{config}:' "$work/keys-1")
-check "the two {config} keys are together on one shard" \
-    "$(case $c0:$c1 in 2:0 | 0:2) echo 0 ;; *) echo 1 ;; esac)" "shard-0 has $c0, shard-1 has $c1"
+check "the three {config} keys (doc, version, layout) are together on one shard" \
+    "$(case $c0:$c1 in 3:0 | 0:3) echo 0 ;; *) echo 1 ;; esac)" "shard-0 has $c0, shard-1 has $c1"
 config_shard=0
-[ "$c1" = 2 ] && config_shard=1
+[ "$c1" = 3 ] && config_shard=1
 
 echo "compare-all and read through the proxy"
 for i in $(seq 0 $((meters - 1))); do

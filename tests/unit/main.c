@@ -26,6 +26,7 @@ int main(void)
     add_summary_suite();
     add_unavailable_suite();
     add_layout_suite();
+    add_layout2_suite();
     add_chunk_suite();
     add_bounds_suite();
     add_pathological_suite();

@@ -22,6 +22,7 @@ void add_app_suite(void);
 void add_summary_suite(void);
 void add_unavailable_suite(void);
 void add_layout_suite(void);
+void add_layout2_suite(void);
 void add_chunk_suite(void);
 void add_bounds_suite(void);
 void add_pathological_suite(void);

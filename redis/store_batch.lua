@@ -1,0 +1,50 @@
+-- Stores one batch of readings for one meter (layout 2, see include/joi/layout.h),
+-- atomically, as the worker prepared it: this script only compares and moves bytes.
+--
+-- KEYS[1]: the sealed days, a sorted set (score = day start, member = a chunk)
+-- KEYS[2]: the day records, a hash (field = day number, value = record)
+-- KEYS[3]: the open head, a string ("DAY\n" then "time:reading\n" records)
+-- KEYS[4]: the meter's write-token record (a string), absent for an open meter
+-- ARGV[1]: the token record the caller checked the request against ("" for none)
+-- ARGV[2]: the head's header as the worker read it ("" for no head; "-" when the
+--          batch leaves the head alone and it need not be checked)
+-- ARGV[3]: what to do to the head: "N" nothing, "A" append ARGV[4], "S" set it to ARGV[4]
+-- ARGV[5]: the number of days to write, then five arguments a day: the day's
+--          score, the chunk the worker read for it ("" for none), the new chunk,
+--          the day's field, the new record.
+--
+-- Returns 1 when stored; 0, writing nothing, when the head's header or a day's
+-- chunk is no longer what the worker read (another batch came between: the
+-- worker reads again and retries); { record } ("" for none), writing nothing, when
+-- the meter's token record is not ARGV[1].  The work is a few commands per day
+-- of the batch, never a loop over readings.
+local R, E, H = KEYS[1], KEYS[2], KEYS[3]
+local record = redis.call('GET', KEYS[4]) or ''
+if record ~= ARGV[1] then return { record } end
+local expect = ARGV[2]
+if expect == '' then
+    if redis.call('EXISTS', H) == 1 then return 0 end
+elseif expect ~= '-' then
+    if redis.call('GETRANGE', H, 0, #expect - 1) ~= expect then return 0 end
+end
+local n = tonumber(ARGV[5])
+for i = 0, n - 1 do
+    local b = 6 + 5 * i
+    if ARGV[b + 1] == '' then
+        if redis.call('ZCOUNT', R, ARGV[b], ARGV[b]) ~= 0 then return 0 end
+    elseif not redis.call('ZSCORE', R, ARGV[b + 1]) then
+        return 0
+    end
+end
+for i = 0, n - 1 do
+    local b = 6 + 5 * i
+    if ARGV[b + 1] ~= '' then redis.call('ZREM', R, ARGV[b + 1]) end
+    redis.call('ZADD', R, ARGV[b], ARGV[b + 2])
+    redis.call('HSET', E, ARGV[b + 3], ARGV[b + 4])
+end
+if ARGV[3] == 'A' then
+    redis.call('APPEND', H, ARGV[4])
+elseif ARGV[3] == 'S' then
+    redis.call('SET', H, ARGV[4])
+end
+return 1

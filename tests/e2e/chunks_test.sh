@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Layout 2's write path (run by tests/e2e/run.sh): batches into sealed days (out of
+# order, replacing readings), writers racing across a seal, and a 10,000-reading
+# batch spread over a year, shuffled.  Every meter reads back exactly what was
+# acknowledged.  Bounded by count and time.  Ends with "N passed, M failed".
+set -u
+url=$JOI_TEST_URL
+sock=${JOI_REDIS#unix:}
+work=$(mktemp -d "${TMPDIR:-/tmp}/joi-chunks.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+# shellcheck source=tests/e2e/check.sh
+. "$(dirname "$0")/check.sh"
+rcli() { redis-cli -s "$sock" "$@"; }
+
+post() { # file: prints the status
+    curl -s -o "$work/out" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
+        --data-binary @"$1" "$url/readings/store"
+}
+# A body from lines "time reading" on stdin.
+body() { # meter
+    awk -v m="$1" 'BEGIN { printf "{\"smartMeterId\":\"%s\",\"electricityReadings\":[", m }
+        { printf "%s{\"time\":%s,\"reading\":%s}", (NR > 1 ? "," : ""), $1, $2 }
+        END { printf "]}" }'
+}
+# The read answer expected for lines "time reading" (the last of a time wins).
+expected() {
+    awk '{ v[$1] = $2 } END { for (t in v) print t, v[t] }' | sort -n |
+        awk 'BEGIN { printf "[" } { printf "%s{\"time\":%s,\"reading\":%s}", (NR > 1 ? "," : ""), $1, $2 }
+            END { printf "]" }'
+}
+
+echo "out-of-order and replacing batches into sealed days"
+d0=1700006400 # a UTC day start (2023-11-15)
+: >"$work/all"
+for day in 0 1 2 3; do # four days of 10-minute readings, sent in order
+    seq 0 143 | awk -v t=$((d0 + day * 86400)) -v d=$day '{ printf "%d %d.%03d1\n", t + 600 * $1, d, $1 }' >"$work/b"
+    cat "$work/b" >>"$work/all"
+    body ooo <"$work/b" >"$work/b.json"
+    [ "$(post "$work/b.json")" = 200 ] || check "day $day stored" 1 "$(cat "$work/out")"
+done
+check "four days: three sealed chunks and a head" \
+    "$([ "$(rcli ZCARD 'joi:{ooo}:r')" = 3 ] && [ "$(rcli HLEN 'joi:{ooo}:e')" = 3 ] && echo 0 || echo 1)" \
+    "chunks $(rcli ZCARD 'joi:{ooo}:r'), records $(rcli HLEN 'joi:{ooo}:e')"
+# Late: replaced readings in days 0 and 2, new ones between, a new day before all,
+# and a reading in the head, in one batch, unsorted, with a time twice (last wins).
+printf '%s\n' "$((d0 + 600 * 5)) 7.5" "$((d0 - 86400 + 60)) 0.25" "$((d0 + 2 * 86400 + 300)) 8" \
+    "$((d0 + 600 * 5)) 9.75" "$((d0 + 2 * 86400)) 1000000" "$((d0 + 3 * 86400 + 30)) 0.001" \
+    "$((d0 + 86399)) 5e-324" >"$work/late"
+cat "$work/late" >>"$work/all"
+body ooo <"$work/late" >"$work/late.json"
+code=$(post "$work/late.json")
+check "a late batch over sealed days, a new earlier day and the head is stored" \
+    "$([ "$code" = 200 ] && echo 0 || echo 1)" "$code $(cat "$work/out")"
+want=$(expected <"$work/all")
+got=$(curl -s --max-time 10 "$url/readings/read/ooo")
+check "every reading reads back once, the last of a time" "$([ "$got" = "$want" ] && echo 0 || echo 1)" \
+    "got $(echo "$got" | head -c 300)"
+check "five chunks now, each with its record" \
+    "$([ "$(rcli ZCARD 'joi:{ooo}:r')" = 4 ] && [ "$(rcli HLEN 'joi:{ooo}:e')" = 4 ] && echo 0 || echo 1)" \
+    "chunks $(rcli ZCARD 'joi:{ooo}:r')"
+all=$(curl -s "$url/price-plans/compare-all/ooo")
+ranged=$(curl -s "$url/price-plans/compare-all/ooo?from=0&to=253402300799")
+# Sums in another order: equal to 1e-9 relative, as tests/e2e/aggregates_test.sh checks.
+close=$(python3 -c '
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+def flat(x):
+    if isinstance(x, dict): return [(k, v) for kv in sorted(x.items()) for v in [kv[1]] for k in [kv[0]]] and [y for k in sorted(x) for y in [k] + flat(x[k])]
+    if isinstance(x, list): return [y for e in x for y in flat(e)]
+    return [x]
+fa, fb = flat(a), flat(b)
+ok = len(fa) == len(fb) and all((abs(p - q) <= 1e-9 * max(abs(p), abs(q), 1e-300)) if isinstance(p, float) or isinstance(q, float) else p == q for p, q in zip(fa, fb))
+print(0 if ok else 1)' "$all" "$ranged" 2>&1)
+check "compare-all from the day records equals compare-all from the readings" "$close" "$all vs $ranged"
+code=$(post "$work/late.json")
+got=$(curl -s --max-time 10 "$url/readings/read/ooo")
+check "the same late batch again changes nothing" "$([ "$code" = 200 ] && [ "$got" = "$want" ] && echo 0 || echo 1)" "$code"
+
+echo "writers racing across a seal"
+: >"$work/race"
+for w in 1 2 3 4; do
+    (
+        for i in $(seq 0 19); do # each writer: its own times, over three days
+            t=$((d0 + (i * 4 + w) * 3600))
+            echo "$t $w.${i}1" >>"$work/race-$w"
+            echo "$t $w.${i}1" | body race >"$work/race-$w.json"
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Content-Type: application/json' \
+                --data-binary @"$work/race-$w.json" "$url/readings/store")
+            echo "$code" >>"$work/codes-$w"
+        done
+    ) &
+done
+wait
+cat "$work"/race-? >"$work/race"
+bad=$(cat "$work"/codes-? | grep -cv '^200$')
+check "every racing store is acknowledged" "$bad" "$bad not 200: $(sort "$work"/codes-? | uniq -c | tr '\n' ' ')"
+want=$(expected <"$work/race")
+got=$(curl -s --max-time 10 "$url/readings/read/race")
+check "nothing lost, nothing doubled" "$([ "$got" = "$want" ] && echo 0 || echo 1)" \
+    "got $(echo "$got" | grep -o time | wc -l) readings, want 80"
+
+echo "10,000 readings spread over a year, shuffled"
+awk -v t0=1672531200 'BEGIN { srand(7); for (i = 0; i < 10000; i++) printf "%d %d.%04d1\n", t0 + int(rand() * 365 * 86400), int(rand() * 5), int(rand() * 10000) }' |
+    shuf --random-source=<(yes) >"$work/year"
+body spread <"$work/year" >"$work/year.json"
+rcli CONFIG SET slowlog-log-slower-than 0 >/dev/null
+rcli SLOWLOG RESET >/dev/null
+rcli CONFIG SET slowlog-max-len 100000 >/dev/null
+code=$(post "$work/year.json")
+check "the spread batch is a 200" "$([ "$code" = 200 ] && echo 0 || echo 1)" "$code $(head -c 200 "$work/out")"
+# The longest single command Redis ran meanwhile (microseconds).
+longest=$(redis-cli -s "$sock" --no-raw SLOWLOG GET 100000 |
+    awk '/^ *3\) \(integer\)/ { if ($3 > m) m = $3 } END { print m + 0 }')
+rcli CONFIG SET slowlog-log-slower-than 10000 >/dev/null
+echo "  longest Redis command during the spread batch: $longest us"
+check "Redis is busy at most 50 ms at a time for it" "$([ "$longest" -le 50000 ] && echo 0 || echo 1)" "$longest us"
+want=$(expected <"$work/year")
+got=$(curl -s --max-time 30 "$url/readings/read/spread")
+check "the spread batch reads back exactly" "$([ "$got" = "$want" ] && echo 0 || echo 1)" "$(echo "$got" | head -c 200)"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
