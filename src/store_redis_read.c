@@ -1,0 +1,565 @@
+/*
+ * store_redis_read.c -- readings and pre-aggregates out of the Redis store (see
+ * store_redis.c for the layout's rules, joi/store.h for the contract).
+ *
+ * Rules: a range is read as one pipeline (the chunks whose day can hold readings
+ * of it, and the head); every chunk header is checked before anything of it is
+ * used, only the chunks a request needs are decoded, and the JOI_READINGS_MAX + 1
+ * bound of joi/store.h holds whatever a meter has stored.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "joi/buf.h"
+#include "joi/chunk.h"
+#include "joi/layout.h"
+#include "joi/num.h"
+#include "joi/redis_conn.h"
+#include "joi/store.h"
+#include "joi/store_redis_internal.h"
+#include "joi/summary.h"
+#include "joi/timeparse.h"
+
+/* ---- reading: the chunks of a range and the head, as one sequence ---- */
+
+/* A meter's readings over [from, to] as the store holds them: the chunks whose day
+ * can hold readings of the range, ascending, and the head's readings. */
+struct view {
+    redisReply *chunks; /* array of chunk members, ascending by day */
+    redisReply *head;   /* the head string (or nil) */
+    struct joi_chunk_info *info;
+    size_t n;
+    struct joi_layout_head_entry *h; /* the head's readings, ascending */
+    size_t nh;
+};
+
+static void view_free(struct view *v)
+{
+    if (v->chunks)
+        freeReplyObject(v->chunks);
+    if (v->head)
+        freeReplyObject(v->head);
+    free(v->info);
+    free(v->h);
+    memset(v, 0, sizeof *v);
+}
+
+static int malformed(struct joi_error *err)
+{
+    return joi_error_set(err, 500, "the store holds a malformed reading");
+}
+
+/* Checks the chunks' headers and the head, and that they ascend without overlap. */
+static int view_check(struct view *v, struct joi_error *err)
+{
+    if (v->chunks->type != REDIS_REPLY_ARRAY ||
+        (v->head->type != REDIS_REPLY_STRING && v->head->type != REDIS_REPLY_NIL))
+        return joi_error_set(err, 500, "the store answered with an unexpected reply");
+    v->n = v->chunks->elements;
+    v->info = joi_mem_alloc((v->n + 1) * sizeof *v->info);
+    int64_t prev = -1;
+    for (size_t i = 0; i < v->n; i++) {
+        const redisReply *e = v->chunks->element[i];
+        if (e->type != REDIS_REPLY_STRING ||
+            joi_chunk_peek((const unsigned char *)e->str, e->len, &v->info[i], err) != 0 ||
+            v->info[i].first <= prev ||
+            joi_layout_day(v->info[i].first) != joi_layout_day(v->info[i].last))
+            return malformed(err);
+        prev = v->info[i].last;
+    }
+    if (v->head->type == REDIS_REPLY_STRING) {
+        int64_t day;
+        if (joi_layout_head_parse(v->head->str, v->head->len, &day, &v->h, &v->nh, err) != 0)
+            return -1;
+        if (v->nh > 0 && v->h[0].time <= prev)
+            return malformed(err);
+    }
+    return 0;
+}
+
+/* Reads the view of [from, to] (from <= to). */
+static int view_read(struct redis_store *r, const char *meter, int64_t from, int64_t to,
+                     struct view *v, struct joi_error *err)
+{
+    memset(v, 0, sizeof *v);
+    if (joi_store_redis_layout_check(r, err) != 0)
+        return -1;
+    char key[JOI_LAYOUT_KEY_MAX], hkey[JOI_LAYOUT_KEY_MAX], lo[24], hi[24];
+    joi_layout_key(key, meter, JOI_LAYOUT_READINGS);
+    joi_layout_key(hkey, meter, JOI_LAYOUT_HEAD);
+    joi_store_redis_digits(
+        (long long)(joi_layout_day(from < 0 ? 0 : from) * JOI_LAYOUT_DAY_SECONDS), lo);
+    joi_store_redis_digits((long long)to, hi);
+    const char *c0[] = {"ZRANGEBYSCORE", key, lo, hi};
+    const char *c1[] = {"GET", hkey};
+    const char **const argvs[] = {c0, c1};
+    const int argcs[] = {4, 2};
+    redisReply *reps[2];
+    if (joi_redis_pipeline(&r->conn, 2, argvs, argcs, reps, err) != 0)
+        return -1;
+    v->chunks = reps[0];
+    v->head = reps[1];
+    if (view_check(v, err) != 0) {
+        view_free(v);
+        return -1;
+    }
+    return 0;
+}
+
+/* Where a walk over a view hands readings: parsed into out, or text to fn. */
+struct walk {
+    int64_t from, to;
+    size_t skip, take; /* in-range readings to pass over, then to hand over */
+    struct joi_readings *out;
+    joi_store_reading_fn fn;
+    void *arg;
+    size_t given;
+    struct joi_readings tmp;
+};
+
+/* Counts the readings of chunk i in [from, to]. */
+static int count_fn(void *arg, int64_t time, const char *text, size_t len)
+{
+    (void)text;
+    (void)len;
+    struct walk *w = arg;
+    if (time >= w->from && time <= w->to)
+        w->given++;
+    return time > w->to;
+}
+
+/* joi_chunk_each's fn for a text walk. */
+static int text_fn(void *arg, int64_t time, const char *text, size_t len)
+{
+    struct walk *w = arg;
+    if (time < w->from)
+        return 0;
+    if (time > w->to || w->given == w->take)
+        return 1;
+    if (w->skip > 0) {
+        w->skip--;
+        return 0;
+    }
+    w->fn(w->arg, time, text, len);
+    w->given++;
+    return 0;
+}
+
+/* Hands the view's readings in [from, to] to w: the newest `limit` (limit > 0), or
+ * the oldest JOI_READINGS_MAX + 1. */
+static int view_walk(struct view *v, size_t limit, struct walk *w, struct joi_error *err)
+{
+    size_t total = 0;
+    size_t *counts = joi_mem_alloc((v->n + 1) * sizeof *counts);
+    int rc = 0;
+    if (limit > 0) {
+        for (size_t i = 0; i < v->n; i++) {
+            const redisReply *e = v->chunks->element[i];
+            if (v->info[i].first >= w->from && v->info[i].last <= w->to) {
+                counts[i] = v->info[i].count;
+            } else if (v->info[i].last < w->from || v->info[i].first > w->to) {
+                counts[i] = 0;
+            } else {
+                w->given = 0;
+                if (joi_chunk_each((const unsigned char *)e->str, e->len, count_fn, w, err) < 0) {
+                    free(counts);
+                    return malformed(err);
+                }
+                counts[i] = w->given;
+            }
+            total += counts[i];
+        }
+        for (size_t i = 0; i < v->nh; i++)
+            total += v->h[i].time >= w->from && v->h[i].time <= w->to;
+        w->take = total < limit ? total : limit;
+        w->skip = total - w->take;
+    } else {
+        w->take = (size_t)JOI_READINGS_MAX + 1;
+        w->skip = 0;
+    }
+    w->given = 0;
+    for (size_t i = 0; i < v->n && w->given < w->take && rc == 0; i++) {
+        if (v->info[i].last < w->from || v->info[i].first > w->to)
+            continue;
+        if (limit > 0 && w->skip >= counts[i]) {
+            w->skip -= counts[i];
+            continue;
+        }
+        const redisReply *e = v->chunks->element[i];
+        if (w->fn) {
+            if (joi_chunk_each((const unsigned char *)e->str, e->len, text_fn, w, err) < 0)
+                rc = -1;
+            continue;
+        }
+        w->tmp.n = 0;
+        if (joi_chunk_decode((const unsigned char *)e->str, e->len, &w->tmp, err) != 0) {
+            rc = -1;
+            break;
+        }
+        for (size_t j = 0; j < w->tmp.n && w->given < w->take; j++) {
+            const struct joi_reading *x = &w->tmp.items[j];
+            if (x->time < w->from || x->time > w->to)
+                continue;
+            if (w->skip > 0) {
+                w->skip--;
+                continue;
+            }
+            joi_readings_push(w->out, x->time, x->kw);
+            w->given++;
+        }
+    }
+    for (size_t i = 0; i < v->nh && w->given < w->take && rc == 0; i++) {
+        const struct joi_layout_head_entry *x = &v->h[i];
+        if (x->time < w->from || x->time > w->to)
+            continue;
+        if (w->skip > 0) {
+            w->skip--;
+            continue;
+        }
+        if (w->fn) {
+            w->fn(w->arg, x->time, x->text, x->len);
+        } else {
+            double kw;
+            if (joi_num_parse(x->text, x->len, &kw) != 0) {
+                rc = malformed(err);
+                break;
+            }
+            joi_readings_push(w->out, x->time, kw);
+        }
+        w->given++;
+    }
+    free(counts);
+    return rc != 0 ? malformed(err) : 0;
+}
+
+int joi_store_redis_readings_get(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                                 size_t limit, struct joi_readings *out, struct joi_error *err)
+{
+    if (from > to)
+        return 0;
+    struct view v;
+    if (view_read((struct redis_store *)s, meter, from, to, &v, err) != 0)
+        return -1;
+    struct walk w;
+    memset(&w, 0, sizeof w);
+    w.from = from;
+    w.to = to;
+    w.out = out;
+    joi_readings_init(&w.tmp);
+    size_t start = out->n;
+    int rc = view_walk(&v, limit, &w, err);
+    if (rc != 0)
+        out->n = start;
+    joi_readings_free(&w.tmp);
+    view_free(&v);
+    return rc;
+}
+
+int joi_store_redis_readings_each(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                                  size_t limit, joi_store_reading_fn fn, void *arg, size_t *count,
+                                  struct joi_error *err)
+{
+    *count = 0;
+    if (from > to)
+        return 0;
+    struct view v;
+    if (view_read((struct redis_store *)s, meter, from, to, &v, err) != 0)
+        return -1;
+    struct walk w;
+    memset(&w, 0, sizeof w);
+    w.from = from;
+    w.to = to;
+    w.fn = fn;
+    w.arg = arg;
+    int rc = view_walk(&v, limit, &w, err);
+    *count = w.given;
+    view_free(&v);
+    return rc;
+}
+
+/* The day records (HGETALL) decoded into days, ascending. */
+static int cmp_day(const void *a, const void *b)
+{
+    int64_t x = ((const struct joi_summary_day *)a)->day,
+            y = ((const struct joi_summary_day *)b)->day;
+    return x < y ? -1 : (x > y);
+}
+
+static void days_free(struct joi_summary_day *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        joi_summary_day_free(&d[i]);
+    free(d);
+}
+
+/* Fills the buckets of the days whose records left them out, from their chunks. */
+static int days_fill(struct redis_store *r, const char *meter, struct joi_summary_day *d, size_t n,
+                     struct joi_error *err)
+{
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++)
+        need += !d[i].has_buckets;
+    if (need == 0)
+        return 0;
+    /* The chunks of runs of consecutive days, a command per run. */
+    char key[JOI_LAYOUT_KEY_MAX];
+    joi_layout_key(key, meter, JOI_LAYOUT_READINGS);
+    const char ***argvs = joi_mem_alloc(need * sizeof *argvs);
+    const char **argv = joi_mem_alloc(4 * need * sizeof *argv);
+    int *argcs = joi_mem_alloc(need * sizeof *argcs);
+    char(*num)[2][24] = joi_mem_alloc(need * sizeof *num);
+    size_t *run = joi_mem_alloc(need * sizeof *run); /* the first day index of each run */
+    int ncmd = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (d[i].has_buckets)
+            continue;
+        size_t j = i;
+        while (j + 1 < n && !d[j + 1].has_buckets && d[j + 1].day == d[j].day + 1)
+            j++;
+        joi_store_redis_digits((long long)(d[i].day * JOI_LAYOUT_DAY_SECONDS), num[ncmd][0]);
+        joi_store_redis_digits((long long)(d[j].day * JOI_LAYOUT_DAY_SECONDS), num[ncmd][1]);
+        const char **a = argv + 4 * ncmd;
+        a[0] = "ZRANGEBYSCORE";
+        a[1] = key;
+        a[2] = num[ncmd][0];
+        a[3] = num[ncmd][1];
+        argvs[ncmd] = a;
+        argcs[ncmd] = 4;
+        run[ncmd++] = i;
+        i = j;
+    }
+    redisReply **reps = joi_mem_alloc((size_t)ncmd * sizeof *reps);
+    int rc = joi_redis_pipeline(&r->conn, ncmd, (const char **const *)argvs, argcs, reps, err);
+    int got = rc == 0;
+    struct joi_readings rd;
+    joi_readings_init(&rd);
+    for (int c = 0; c < ncmd && rc == 0; c++) {
+        const redisReply *rep = reps[c];
+        if (rep->type != REDIS_REPLY_ARRAY) {
+            rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
+            break;
+        }
+        size_t i = run[c];
+        for (size_t k = 0; k < rep->elements; k++, i++) {
+            const redisReply *e = rep->element[k];
+            rd.n = 0;
+            if (i >= n || d[i].has_buckets || e->type != REDIS_REPLY_STRING ||
+                joi_chunk_decode((const unsigned char *)e->str, e->len, &rd, err) != 0 ||
+                rd.n != (size_t)d[i].count || rd.items[0].time != d[i].first ||
+                rd.items[rd.n - 1].time != d[i].last) {
+                rc = malformed(err);
+                break;
+            }
+            joi_summary_day_free(&d[i]);
+            joi_summary_day_build(rd.items, rd.n, d[i].day, &d[i]);
+        }
+    }
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (!d[i].has_buckets)
+            rc = malformed(err); /* a record without its chunk */
+    if (got)
+        for (int c = 0; c < ncmd; c++)
+            freeReplyObject(reps[c]);
+    joi_readings_free(&rd);
+    free(reps);
+    free(run);
+    free(num);
+    free(argcs);
+    free(argv);
+    free(argvs);
+    return rc;
+}
+
+/* Decodes the day records of HGETALL reply rep into *out (ascending), *n. */
+static int days_parse(const redisReply *rep, struct joi_summary_day **out, size_t *n,
+                      struct joi_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2 != 0)
+        return joi_error_set(err, 500, "the store answered with an unexpected reply");
+    size_t nd = rep->elements / 2;
+    struct joi_summary_day *d = joi_mem_calloc(nd + 1, sizeof *d);
+    for (size_t i = 0; i < nd; i++) {
+        const redisReply *f = rep->element[2 * i], *v = rep->element[2 * i + 1];
+        char *end;
+        long long day = f->type == REDIS_REPLY_STRING ? strtoll(f->str, &end, 10) : -1;
+        if (f->type != REDIS_REPLY_STRING || f->len == 0 || *end != '\0' || day < 0 ||
+            day > joi_layout_day(JOI_TIME_MAX) || v->type != REDIS_REPLY_STRING ||
+            joi_layout_day_decode(day, (const unsigned char *)v->str, v->len, &d[i], err) != 0) {
+            days_free(d, i);
+            return joi_error_set(err, 500, "the store holds a malformed day record");
+        }
+    }
+    qsort(d, nd, sizeof *d, cmp_day);
+    for (size_t i = 1; i < nd; i++)
+        if (d[i].day == d[i - 1].day) {
+            days_free(d, nd);
+            return joi_error_set(err, 500, "the store holds a malformed day record");
+        }
+    *out = d;
+    *n = nd;
+    return 0;
+}
+
+/* Adds the head (reply h) as one more day at d[*n] (room for it needed). */
+static int days_add_head(const redisReply *h, struct joi_summary_day *d, size_t *n,
+                         struct joi_error *err)
+{
+    if (h->type == REDIS_REPLY_NIL)
+        return 0;
+    if (h->type != REDIS_REPLY_STRING)
+        return malformed(err);
+    struct joi_readings rd;
+    joi_readings_init(&rd);
+    int64_t day;
+    int rc = joi_store_redis_head_readings(h->str, h->len, &day, &rd, err);
+    if (rc == 0 && rd.n > 0) {
+        if (*n > 0 && d[*n - 1].day >= day) {
+            rc = malformed(err);
+        } else {
+            joi_summary_day_build(rd.items, rd.n, day, &d[*n]);
+            (*n)++;
+        }
+    }
+    joi_readings_free(&rd);
+    return rc;
+}
+
+int joi_store_redis_summary_get(struct joi_store *s, const char *meter, struct joi_summary *out,
+                                long long *config_version, struct joi_error *err)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    joi_summary_init(out);
+    if (joi_store_redis_layout_check(r, err) != 0)
+        return -1;
+    char ekey[JOI_LAYOUT_KEY_MAX], hkey[JOI_LAYOUT_KEY_MAX];
+    joi_layout_key(ekey, meter, JOI_LAYOUT_DAYS);
+    joi_layout_key(hkey, meter, JOI_LAYOUT_HEAD);
+    const char *c0[] = {"HGETALL", ekey};
+    const char *c1[] = {"GET", hkey};
+    const char *c2[] = {"GET", JOI_LAYOUT_CONFIG_VERSION};
+    const char **const argvs[] = {c0, c1, c2};
+    const int argcs[] = {2, 2, 2};
+    redisReply *reps[3];
+    if (joi_redis_pipeline(&r->conn, 3, argvs, argcs, reps, err) != 0)
+        return -1;
+    *config_version = reps[2]->type == REDIS_REPLY_STRING ? strtoll(reps[2]->str, NULL, 10) : 0;
+    struct joi_summary_day *d = NULL;
+    size_t n = 0;
+    int rc = days_parse(reps[0], &d, &n, err);
+    if (rc == 0) {
+        d = joi_mem_realloc(d, (n + 1) * sizeof *d);
+        rc = days_fill(r, meter, d, n, err);
+    }
+    if (rc == 0)
+        rc = days_add_head(reps[1], d, &n, err);
+    if (rc == 0)
+        joi_summary_from_days(d, n, out);
+    days_free(d, n);
+    for (int i = 0; i < 3; i++)
+        freeReplyObject(reps[i]);
+    return rc;
+}
+
+int joi_store_redis_readings_get_ranges(struct joi_store *s, const char *meter,
+                                        const int64_t *ranges, size_t n, struct joi_readings *out,
+                                        struct joi_error *err)
+{
+    if (n == 0)
+        return 0;
+    struct redis_store *r = (struct redis_store *)s;
+    int64_t lo = ranges[0], hi = ranges[1];
+    for (size_t i = 1; i < n; i++) {
+        lo = ranges[2 * i] < lo ? ranges[2 * i] : lo;
+        hi = ranges[2 * i + 1] > hi ? ranges[2 * i + 1] : hi;
+    }
+    if (lo > hi)
+        return 0;
+    /* One view of the whole span: its chunks are each decoded once. */
+    struct view v;
+    int rc = view_read(r, meter, lo, hi, &v, err);
+    if (rc != 0)
+        return -1;
+    struct joi_readings all;
+    joi_readings_init(&all);
+    struct walk w;
+    memset(&w, 0, sizeof w);
+    w.from = lo;
+    w.to = hi;
+    w.out = &all;
+    joi_readings_init(&w.tmp);
+    rc = view_walk(&v, 0, &w, err);
+    joi_readings_free(&w.tmp);
+    view_free(&v);
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++) {
+            int64_t a = ranges[2 * i], b = ranges[2 * i + 1];
+            size_t x = 0, y = all.n;
+            while (x < y) { /* the first reading at or after a */
+                size_t m = x + (y - x) / 2;
+                if (all.items[m].time < a)
+                    x = m + 1;
+                else
+                    y = m;
+            }
+            for (; x < all.n && all.items[x].time <= b; x++)
+                joi_readings_push(out, all.items[x].time, all.items[x].kw);
+        }
+    }
+    joi_readings_free(&all);
+    return rc;
+}
+
+int joi_store_redis_readings_count(struct joi_store *s, const char *meter, long long *count,
+                                   struct joi_error *err)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    *count = 0;
+    if (joi_store_redis_layout_check(r, err) != 0)
+        return -1;
+    char ekey[JOI_LAYOUT_KEY_MAX], hkey[JOI_LAYOUT_KEY_MAX];
+    joi_layout_key(ekey, meter, JOI_LAYOUT_DAYS);
+    joi_layout_key(hkey, meter, JOI_LAYOUT_HEAD);
+    const char *c0[] = {"HVALS", ekey};
+    const char *c1[] = {"GET", hkey};
+    const char **const argvs[] = {c0, c1};
+    const int argcs[] = {2, 2};
+    redisReply *reps[2];
+    if (joi_redis_pipeline(&r->conn, 2, argvs, argcs, reps, err) != 0)
+        return -1;
+    int rc = 0;
+    if (reps[0]->type != REDIS_REPLY_ARRAY) {
+        rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
+    } else {
+        for (size_t i = 0; i < reps[0]->elements && rc == 0; i++) {
+            const redisReply *e = reps[0]->element[i];
+            long long c = e->type == REDIS_REPLY_STRING
+                              ? joi_layout_day_count((const unsigned char *)e->str, e->len)
+                              : -1;
+            if (c < 0)
+                rc = joi_error_set(err, 500, "the store holds a malformed day record");
+            else
+                *count += c;
+        }
+    }
+    if (rc == 0 && reps[1]->type != REDIS_REPLY_NIL) {
+        int64_t day;
+        struct joi_layout_head_entry *e = NULL;
+        size_t nh = 0;
+        if (reps[1]->type != REDIS_REPLY_STRING)
+            rc = malformed(err);
+        else if ((rc = joi_layout_head_parse(reps[1]->str, reps[1]->len, &day, &e, &nh, err)) == 0)
+            *count += (long long)nh;
+        free(e);
+    }
+    for (int i = 0; i < 2; i++)
+        freeReplyObject(reps[i]);
+    return rc;
+}

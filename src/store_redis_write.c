@@ -1,0 +1,314 @@
+/*
+ * store_redis_write.c -- a batch of readings into the Redis store (see
+ * store_redis.c for the layout's rules, joi/store.h for the contract).
+ *
+ * Rules: the worker reads what the batch touches (the head's header, each day's
+ * chunk), merges and encodes in C, and hands redis/store_batch.lua the bytes with
+ * what it read; the script writes only if that is still what the store holds.  A
+ * lost race is tried again, at most PUT_ATTEMPTS times, then answered 503.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "joi/buf.h"
+#include "joi/chunk.h"
+#include "joi/layout.h"
+#include "joi/num.h"
+#include "joi/redis_conn.h"
+#include "joi/store.h"
+#include "joi/store_redis_internal.h"
+#include "joi/summary.h"
+#include "joi/timeparse.h"
+#include "scripts.h"
+
+/* Batches tried again after a compare and swap that failed (another writer of the
+ * meter came between the read and the script), before the store answers 503. */
+#define PUT_ATTEMPTS 8
+
+/* What one attempt of a batch writes: a day's chunk and record per sealed day. */
+struct put_plan {
+    struct joi_buf args; /* every argument's bytes, one after the other */
+    size_t *lens;
+    size_t nargs, cap;
+    size_t ndays;
+};
+
+static void plan_arg(struct put_plan *p, const void *data, size_t len)
+{
+    if (p->nargs == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 32;
+        p->lens = joi_mem_realloc(p->lens, p->cap * sizeof *p->lens);
+    }
+    joi_buf_append(&p->args, data, len);
+    p->lens[p->nargs++] = len;
+}
+
+static void plan_arg_int(struct put_plan *p, long long v)
+{
+    char t[24];
+    plan_arg(p, t, joi_num_int(v, t));
+}
+
+/* Adds day d's new readings (sorted, distinct) to the plan: its chunk replaces
+ * `old` (NULL: the day has none). */
+static int plan_day(struct put_plan *p, int64_t d, const redisReply *old,
+                    const struct joi_readings *rd, struct joi_error *err)
+{
+    struct joi_buf chunk, rec;
+    joi_buf_init(&chunk);
+    joi_buf_init(&rec);
+    if (joi_chunk_encode(rd->items, rd->n, &chunk, err) != 0) {
+        joi_buf_free(&chunk);
+        return -1;
+    }
+    struct joi_summary_day day;
+    joi_summary_day_build(rd->items, rd->n, d, &day);
+    day.has_buckets = joi_layout_day_keeps_buckets(&day);
+    joi_layout_day_encode(&day, &rec);
+    joi_summary_day_free(&day);
+    plan_arg_int(p, (long long)(d * JOI_LAYOUT_DAY_SECONDS));
+    plan_arg(p, old ? old->str : "", old ? old->len : 0);
+    plan_arg(p, chunk.data, chunk.len);
+    plan_arg_int(p, (long long)d);
+    plan_arg(p, rec.data, rec.len);
+    p->ndays++;
+    joi_buf_free(&chunk);
+    joi_buf_free(&rec);
+    return 0;
+}
+
+/* One attempt at storing the sorted, distinct batch b.  Returns 0 stored, 1 the
+ * token record changed (copied to current), 2 another writer came between, -1. */
+static int put_attempt(struct redis_store *r, const char *meter, const struct joi_readings *b,
+                       const char *token, char *current, size_t currentlen, struct joi_error *err)
+{
+    char key[JOI_LAYOUT_KEY_MAX], ekey[JOI_LAYOUT_KEY_MAX], hkey[JOI_LAYOUT_KEY_MAX],
+        tkey[JOI_LAYOUT_KEY_MAX];
+    joi_layout_key(key, meter, JOI_LAYOUT_READINGS);
+    joi_layout_key(ekey, meter, JOI_LAYOUT_DAYS);
+    joi_layout_key(hkey, meter, JOI_LAYOUT_HEAD);
+    joi_layout_key(tkey, meter, JOI_LAYOUT_TOKEN);
+    /* The batch's days: [starts[k], starts[k + 1]) of b are day days[k]. */
+    size_t ndays = 0;
+    int64_t *days = joi_mem_alloc((b->n + 1) * sizeof *days);
+    size_t *starts = joi_mem_alloc((b->n + 2) * sizeof *starts);
+    for (size_t i = 0; i < b->n; i++) {
+        int64_t d = joi_layout_day(b->items[i].time);
+        if (ndays == 0 || days[ndays - 1] != d) {
+            days[ndays] = d;
+            starts[ndays++] = i;
+        }
+    }
+    starts[ndays] = b->n;
+    /* Round 1: the head's header and each day's chunk. */
+    int ncmd = 1 + (int)ndays;
+    const char ***argvs = joi_mem_alloc((size_t)ncmd * sizeof *argvs);
+    const char **argv = joi_mem_alloc(4 * (size_t)ncmd * sizeof *argv);
+    int *argcs = joi_mem_alloc((size_t)ncmd * sizeof *argcs);
+    char(*score)[24] = joi_mem_alloc((ndays + 1) * sizeof *score);
+    redisReply **reps = joi_mem_calloc((size_t)ncmd, sizeof *reps);
+    argv[0] = "GETRANGE";
+    argv[1] = hkey;
+    argv[2] = "0";
+    argv[3] = "23";
+    argvs[0] = argv;
+    argcs[0] = 4;
+    for (size_t k = 0; k < ndays; k++) {
+        joi_store_redis_digits((long long)(days[k] * JOI_LAYOUT_DAY_SECONDS), score[k]);
+        const char **a = argv + 4 * (k + 1);
+        a[0] = "ZRANGEBYSCORE";
+        a[1] = key;
+        a[2] = score[k];
+        a[3] = score[k];
+        argvs[k + 1] = a;
+        argcs[k + 1] = 4;
+    }
+    struct put_plan plan;
+    memset(&plan, 0, sizeof plan);
+    joi_buf_init(&plan.args);
+    struct joi_buf newhead;
+    joi_buf_init(&newhead);
+    struct joi_readings rd;
+    joi_readings_init(&rd);
+    redisReply *head = NULL, *rep = NULL;
+    int rc = joi_redis_pipeline(&r->conn, ncmd, (const char **const *)argvs, argcs, reps, err);
+    if (rc != 0) {
+        memset(reps, 0, (size_t)ncmd * sizeof *reps);
+        goto out;
+    }
+    if (reps[0]->type != REDIS_REPLY_STRING) {
+        rc = joi_error_set(err, 500, "the store holds a malformed reading");
+        goto out;
+    }
+    /* The head's day H, or -1 for none. */
+    int64_t hday = -1;
+    const char *nl = memchr(reps[0]->str, '\n', reps[0]->len);
+    size_t hlen = 0;
+    if (reps[0]->len > 0) {
+        if (nl == NULL) {
+            rc = joi_error_set(err, 500, "the store holds a malformed reading");
+            goto out;
+        }
+        hlen = (size_t)(nl - reps[0]->str) + 1;
+        int64_t v = 0;
+        for (const char *c = reps[0]->str; c < nl; c++)
+            v = v * 10 + (*c - '0');
+        hday = v;
+    }
+    int64_t newest = days[ndays - 1] > hday ? days[ndays - 1] : hday;
+    const char *hop = "N";
+    char expect[32] = "-";
+    if (newest > hday || hday < 0) {
+        /* A new head for the batch's newest day; the old head's day is sealed. */
+        memcpy(expect, reps[0]->str, hlen);
+        expect[hlen] = '\0';
+        hop = "S";
+        joi_layout_head_header(&newhead, newest);
+    } else if (days[ndays - 1] == hday) {
+        memcpy(expect, reps[0]->str, hlen);
+        expect[hlen] = '\0';
+        hop = "A";
+    }
+    int sealed = 0; /* 1 once the old head's day is in the plan */
+    for (size_t k = 0; k <= ndays && rc == 0; k++) {
+        int64_t d;
+        if (k < ndays)
+            d = days[k];
+        else if (!sealed && hday >= 0 && newest > hday)
+            d = hday; /* the old head's day, without readings of the batch */
+        else
+            break;
+        const struct joi_reading *br = k < ndays ? b->items + starts[k] : NULL;
+        size_t bn = k < ndays ? starts[k + 1] - starts[k] : 0;
+        if (d == newest && *hop != 'N') { /* into the head */
+            for (size_t i = 0; i < bn; i++)
+                joi_layout_head_record(&newhead, br[i].time, br[i].kw);
+            continue;
+        }
+        rd.n = 0;
+        const redisReply *old = NULL;
+        if (d == hday) { /* sealing the old head: its readings, then the batch's */
+            const char *argv2[] = {"GET", hkey};
+            head = joi_redis_run_str(&r->conn, 2, argv2, err);
+            if (head == NULL) {
+                rc = -1;
+                break;
+            }
+            if (head->type != REDIS_REPLY_STRING || head->len < hlen ||
+                memcmp(head->str, expect, hlen) != 0) {
+                rc = 2; /* sealed or replaced meanwhile */
+                break;
+            }
+            if (joi_store_redis_head_readings(head->str, head->len, &hday, &rd, err) != 0) {
+                rc = -1;
+                break;
+            }
+            sealed = 1;
+        } else {
+            if (joi_store_redis_one_chunk(reps[k + 1], &old, err) != 0 ||
+                (old &&
+                 joi_chunk_decode((const unsigned char *)old->str, old->len, &rd, err) != 0)) {
+                rc = -1;
+                break;
+            }
+        }
+        for (size_t i = 0; i < bn; i++)
+            joi_readings_push(&rd, br[i].time, br[i].kw);
+        joi_readings_sort_unique(&rd);
+        if (rd.n > 0 && plan_day(&plan, d, old, &rd, err) != 0)
+            rc = -1;
+        if (k == ndays)
+            break;
+    }
+    if (rc != 0)
+        goto out;
+    /* The script: EVALSHA sha 4 keys, token, expect, hop, head bytes, ndays, days... */
+    size_t fixed = 2 + 1 + 4 + 5, argc = fixed + plan.nargs;
+    const char **sargv = joi_mem_alloc(argc * sizeof *sargv);
+    size_t *slens = joi_mem_alloc(argc * sizeof *slens);
+    char nd[24];
+    joi_store_redis_digits((long long)plan.ndays, nd);
+    const char *fx[] = {
+        "4", key, ekey, hkey, tkey, token, expect, hop, newhead.data ? newhead.data : "", nd};
+    for (size_t i = 0; i < 10; i++) {
+        sargv[2 + i] = fx[i];
+        slens[2 + i] = i == 8 ? newhead.len : strlen(fx[i]);
+    }
+    const char *at = plan.args.data;
+    for (size_t i = 0; i < plan.nargs; i++) {
+        sargv[fixed + i] = at;
+        slens[fixed + i] = plan.lens[i];
+        at += plan.lens[i];
+    }
+    rep = joi_redis_eval(&r->conn, JOI_LUA_STORE_BATCH, JOI_LUA_STORE_BATCH_SHA, (int)argc, sargv,
+                         slens, err);
+    free(sargv);
+    free(slens);
+    if (rep == NULL) {
+        rc = -1;
+    } else if (rep->type == REDIS_REPLY_ARRAY) { /* the token record changed: { record } */
+        if (rep->elements != 1 || rep->element[0]->type != REDIS_REPLY_STRING)
+            rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
+        else if (rep->element[0]->len >= currentlen)
+            rc = joi_error_set(err, 500, "the store holds a malformed token record");
+        else {
+            memcpy(current, rep->element[0]->str, rep->element[0]->len + 1);
+            rc = 1;
+        }
+    } else if (rep->type != REDIS_REPLY_INTEGER) {
+        rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
+    } else {
+        rc = rep->integer == 1 ? 0 : 2;
+    }
+out:
+    if (rep)
+        freeReplyObject(rep);
+    if (head)
+        freeReplyObject(head);
+    for (int i = 0; i < ncmd; i++)
+        if (reps[i])
+            freeReplyObject(reps[i]);
+    free(reps);
+    free(score);
+    free(argcs);
+    free(argv);
+    free(argvs);
+    free(days);
+    free(starts);
+    free(plan.lens);
+    joi_buf_free(&plan.args);
+    joi_buf_free(&newhead);
+    joi_readings_free(&rd);
+    return rc;
+}
+
+int joi_store_redis_readings_put(struct joi_store *s, const char *meter,
+                                 const struct joi_reading *batch, size_t nbatch, const char *token,
+                                 char *current, size_t currentlen, struct joi_error *err)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    if (joi_store_redis_layout_check(r, err) != 0)
+        return -1;
+    if (nbatch == 0)
+        return 0;
+    struct joi_readings sorted; /* the last one sent of a time wins */
+    joi_readings_init(&sorted);
+    for (size_t i = 0; i < nbatch; i++)
+        joi_readings_push(&sorted, batch[i].time, batch[i].kw);
+    joi_readings_sort_unique(&sorted);
+    int rc = 2;
+    for (int attempt = 0; attempt < PUT_ATTEMPTS && rc == 2; attempt++)
+        rc = put_attempt(r, meter, &sorted, token, current, currentlen, err);
+    joi_readings_free(&sorted);
+    if (rc == 2)
+        return joi_error_set(err, 503,
+                             "other batches for this meter kept arriving while this "
+                             "one was stored; nothing of it was stored, try again");
+    return rc;
+}
