@@ -105,14 +105,13 @@ sed "s#^my \$confdir = .*#my \$confdir = \"$root/etc/lighttpd/\";#" /usr/sbin/li
 out=$(perl "$work/lighty-enable-mod" joi-energy 2>&1)
 check "lighty-enable-mod joi-energy" $? "$out"
 is "it enabled the snippet and the modules it depends on" \
-    "$(cd "$root/etc/lighttpd/conf-enabled" && ls | tr '\n' ' ')" \
+    "$(find "$root/etc/lighttpd/conf-enabled" -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')" \
     "05-setenv.conf 10-accesslog.conf 10-fastcgi.conf 10-magnet.conf 90-joi-energy.conf "
 
 start_redis() {
     /usr/bin/redis-server "$root/etc/redis/redis-joi-energy.conf" --supervised systemd --daemonize no \
         >"$work/redis.out" 2>&1 &
     pids+=($!)
-    redis_pid=$!
     wait_for 100 sh -c "redis-cli -s '$sock' ping 2>/dev/null | grep -q PONG"
 }
 start_lighttpd() {
