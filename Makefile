@@ -212,10 +212,21 @@ e2e-sharded: deps all $(B)/e2e-tests
 format:
 	clang-format -i include/joi/*.h src/*.c tests/*/*.c
 
+# The service laid out for a Debian host (README, Install on a Debian server): the
+# programs in $(PREFIX)/bin, the page, the default plans (redis/plans.json) and the
+# templates under $(PREFIX)/share/joi-energy, and, rendered by scripts/install-conf.sh,
+# the lighttpd snippets in /etc/lighttpd/conf-available (lighty-enable-mod joi-energy,
+# joi-energy-tls), the Redis instance /etc/redis/redis-joi-energy.conf and its drop-in
+# for Debian's redis-server@.service.  The installed service runs JOI_AUTH=keys unless
+# JOI_AUTH is given (make install JOI_AUTH=open); TLS_HOST names the certificate's
+# folder in /etc/letsencrypt/live.
+INSTALL_AUTH := $(if $(filter command line environment,$(origin JOI_AUTH)),$(JOI_AUTH),keys)
+TLS_HOST ?= example.org
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/joi-energy
 	install -m 755 $(B)/joi-worker $(B)/joi-admin $(DESTDIR)$(PREFIX)/bin/
 	cp -r lighttpd redis www $(DESTDIR)$(PREFIX)/share/joi-energy/
+	scripts/install-conf.sh "$(DESTDIR)" "$(PREFIX)" "$(INSTALL_AUTH)" "$(WORKERS)" "$(TLS_HOST)"
 
 clean:
 	rm -rf build
