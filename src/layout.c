@@ -182,6 +182,7 @@ int joi_layout_head_parse(const char *h, size_t len, int64_t *day,
         count += *p == '\n';
     struct head_item *items = joi_mem_alloc((count + 1) * sizeof *items);
     size_t k = 0;
+    int ascending = 1; /* a meter sends in order: then no sort is needed */
     const char *p = nl + 1, *end = h + len;
     while (p < end) {
         const char *e = memchr(p, '\n', (size_t)(end - p));
@@ -195,10 +196,12 @@ int joi_layout_head_parse(const char *h, size_t len, int64_t *day,
         items[k].e.text = p + tl + 1;
         items[k].e.len = (size_t)(e - p) - tl - 1;
         items[k].seq = k;
+        ascending &= k == 0 || items[k - 1].e.time <= t;
         k++;
         p = e + 1;
     }
-    qsort(items, k, sizeof *items, cmp_head_item);
+    if (!ascending) /* stable by seq: of equal times the last record stays last */
+        qsort(items, k, sizeof *items, cmp_head_item);
     if (k == 0) {
         free(items);
         return 0;

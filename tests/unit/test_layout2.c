@@ -51,6 +51,15 @@ static void test_head_bytes(void)
     CU_ASSERT_EQUAL(e[1].len, 4);
     CU_ASSERT_EQUAL(memcmp(e[1].text, "0.25", 4), 0);
     free(e);
+    /* In order, as a meter sends (no sort): of equal neighbours the last one. */
+    static const char inorder[] = "19675\n1699920000:1\n1699920000:2\n1699920060:3\n";
+    CU_ASSERT_EQUAL_FATAL(joi_layout_head_parse(inorder, strlen(inorder), &day, &e, &n, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(n, 2);
+    CU_ASSERT_EQUAL(e[0].time, 1699920000);
+    CU_ASSERT_EQUAL(memcmp(e[0].text, "2", 1), 0);
+    CU_ASSERT_EQUAL(e[1].time, 1699920060);
+    CU_ASSERT_EQUAL(memcmp(e[1].text, "3", 1), 0);
+    free(e);
     /* A header alone: a head without readings. */
     CU_ASSERT_EQUAL(joi_layout_head_parse("0\n", 2, &day, &e, &n, &err), 0);
     CU_ASSERT_EQUAL(day, 0);
