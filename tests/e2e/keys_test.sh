@@ -133,7 +133,11 @@ is "CSV without the key: 401" "$(fetch csvn -H 'Accept: text/csv' "$url/readings
 is "HEAD without the key: 401" "$(curl -s -I -o /dev/null -w '%{http_code}' "$url/readings/read/smart-meter-1")" 401
 fetch base "$url/readings/read/smart-meter-1" >/dev/null
 n=0
-for a in "Bearer ${key%?}0" "Bearer ${key}0" "Bearer $key0" "Bearer $token1" "Basic $(printf '%s:x' "$key" | base64 -w0)" \
+# The key with its last character changed (to 0, or to 1 when it is a 0 already).
+last=${key: -1}
+other=0
+[ "$last" = 0 ] && other=1
+for a in "Bearer ${key%?}$other" "Bearer ${key}0" "Bearer $key0" "Bearer $token1" "Basic $(printf '%s:x' "$key" | base64 -w0)" \
     "Basic $(printf '%s' "$key" | base64 -w0)" "Basic $key" "Bearer" "Bearer " "Bearer a b" "Digest x" "$key" \
     "Basic !!!!" "Bearer $key$key$key" "bearer"; do
     n=$((n + 1))
