@@ -5,7 +5,7 @@
 #   --build   only what compiling the programs and running the unit tests need
 set -eu
 build="make gcc pkg-config libfcgi-dev libhiredis-dev libjson-c-dev libcunit1-dev \
-libcurl4-openssl-dev tzdata"
+libcurl4-openssl-dev libssl-dev tzdata"
 if [ "${1:-}" = --build ]; then
     shift
     pkgs="$build $*"
