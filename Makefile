@@ -43,7 +43,7 @@ LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.
            src/readings.c src/config.c src/price.c src/summary.c src/http.c src/token.c src/store.c \
            src/store_mem.c src/store_redis.c src/redis_conn.c src/layout.c src/jsonw.c src/params.c src/response.c \
            src/pricing.c src/handle_health.c src/handle_readings.c src/handle_usage.c \
-           src/handle_plans.c src/router.c src/chunk_text.c src/chunk_encode.c src/chunk_decode.c src/auth.c
+           src/handle_plans.c src/router.c src/chunk_text.c src/chunk_encode.c src/chunk_decode.c src/auth.c src/metrics.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)
