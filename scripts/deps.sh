@@ -11,7 +11,7 @@ if [ "${1:-}" = --build ]; then
     pkgs="$build $*"
 else
     pkgs="$build redis-server redis-tools lighttpd lighttpd-modules-lua curl wrk ca-certificates \
-python3-jsonschema nutcracker iproute2 nftables chromium nodejs npm $*"
+python3-jsonschema nutcracker iproute2 nftables chromium nodejs npm prometheus $*"
 fi
 missing=""
 for p in $pkgs; do
