@@ -25,7 +25,7 @@ CC      ?= cc
 # the command line or the environment are added to ours, never replace them;
 # WERROR=0 builds without -Werror (a newer compiler's new warning then does not
 # stop a user's build; CI and the tests keep it on).
-PKGS    := hiredis json-c
+PKGS    := hiredis json-c libcrypto
 WERROR  ?= 1
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wwrite-strings
 ifeq ($(WERROR),1)
@@ -33,7 +33,7 @@ WARN    += -Werror
 endif
 B       := build
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lhiredis)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lhiredis -lcrypto)
 REAL_CPPFLAGS := -D_DEFAULT_SOURCE -Iinclude -I$(B)/gen $(PKG_CFLAGS) $(CPPFLAGS)
 REAL_CFLAGS   := $(WARN) -O2 -g -MMD -MP $(CFLAGS)
 REAL_LDFLAGS  := $(LDFLAGS)
@@ -44,7 +44,7 @@ LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.
            src/store_mem.c src/store_redis.c src/store_redis_write.c src/store_redis_read.c \
            src/store_redis_members.c src/redis_conn.c src/layout.c src/jsonw.c src/params.c src/response.c \
            src/pricing.c src/handle_health.c src/handle_readings.c src/handle_usage.c \
-           src/handle_plans.c src/router.c src/chunk_text.c src/chunk_encode.c src/chunk_decode.c src/auth.c
+           src/handle_plans.c src/router.c src/chunk_text.c src/chunk_encode.c src/chunk_decode.c src/auth.c src/metrics.c
 LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 E2E_SRC  := $(wildcard tests/e2e/*.c)

@@ -5,13 +5,14 @@
 #   --build   only what compiling the programs and running the unit tests need
 set -eu
 build="make gcc pkg-config libfcgi-dev libhiredis-dev libjson-c-dev libcunit1-dev \
-libcurl4-openssl-dev tzdata"
+libcurl4-openssl-dev libssl-dev tzdata"
 if [ "${1:-}" = --build ]; then
     shift
     pkgs="$build $*"
 else
     pkgs="$build redis-server redis-tools lighttpd lighttpd-modules-lua curl wrk ca-certificates \
-python3-jsonschema nutcracker iproute2 nftables chromium nodejs npm lighttpd-mod-openssl openssl $*"
+python3-jsonschema nutcracker iproute2 nftables chromium nodejs npm lighttpd-mod-openssl openssl \
+prometheus $*"
 fi
 missing=""
 for p in $pkgs; do

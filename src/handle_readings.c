@@ -76,6 +76,7 @@ int joi_handle_store(struct joi_ctx *c, struct joi_error *err)
     if (joi_batch_parse(c->req->body, c->req->body_len, &batch, err) != 0)
         return -1;
     int rc = -1;
+    snprintf(c->resp->meter, sizeof c->resp->meter, "%s", batch.meter);
     struct joi_store *s = c->app->store;
     /* The store writes only while the meter's token record is the one the request
      * was checked against; most meters have none, so that is the first guess.  A
@@ -108,6 +109,7 @@ int joi_handle_store(struct joi_ctx *c, struct joi_error *err)
     }
     put_batch(&c->resp->body, &batch);
     joi_response_written(c->resp);
+    c->resp->stored = batch.readings.n;
     rc = 0;
 out:
     joi_batch_free(&batch);

@@ -31,6 +31,8 @@
 #include "joi/buf.h"
 #include "joi/num.h"
 #include "joi/redis_conn.h"
+#include "joi/metrics.h"
+#include "joi/store_stats.h"
 
 static redisReplyObjectFunctions *hiredis_fns; /* hiredis's own, from the first reader */
 /* What hiredis holds for a sink's array and for each element: a reply object that
@@ -49,9 +51,39 @@ typedef size_t array_length; /* createArray's element count */
 typedef int array_length;
 #endif
 
+struct joi_store_stats *joi_store_stats_counter;
+static char last_error[192];
+static int ever_connected; /* a connection was opened before: the next is a reconnect */
+
+const char *joi_store_last_error(void)
+{
+    return last_error;
+}
+
 void joi_redis_log(const char *what, const char *why)
 {
-    fprintf(stderr, "joi-worker[%d]: redis %s: %s\n", (int)getpid(), what, why);
+    snprintf(last_error, sizeof last_error, "redis %s: %s", what, why);
+    struct joi_buf b;
+    joi_buf_init(&b);
+    joi_buf_puts(&b, " event=store_error");
+    joi_log_field(&b, "op", what);
+    joi_log_field(&b, "cause", why);
+    joi_log_write("error", &b);
+    joi_buf_free(&b);
+}
+
+/* Counts one failed store call; c (may be NULL) is the connection it failed on, whose
+ * error says whether it timed out.  Called before anything else can change errno. */
+static void count_failure(const redisContext *c)
+{
+    struct joi_store_stats *st = joi_store_stats_counter;
+    if (st == NULL)
+        return;
+    joi_stat_inc(&st->errors);
+    if (c && c->err == REDIS_ERR_IO &&
+        (errno == EAGAIN || errno == EWOULDBLOCK || errno == ETIMEDOUT ||
+         strstr(c->errstr, "temporarily unavailable") || strstr(c->errstr, "timed out")))
+        joi_stat_inc(&st->timeouts);
 }
 
 /* The sink's share of a task: 1 for the top-level array, 2 for an element of it,
@@ -193,11 +225,16 @@ static int ensure_connected(struct joi_redis *r, int *reused, struct joi_error *
         return 0;
     r->c = r->path ? redisConnectUnixWithTimeout(r->path, r->timeout)
                    : redisConnectWithTimeout(r->host, r->port, r->timeout);
+    if (ever_connected && joi_store_stats_counter)
+        joi_stat_inc(&joi_store_stats_counter->reconnects);
+    ever_connected = 1;
     if (r->c == NULL) {
+        count_failure(NULL);
         joi_redis_log("connect", "out of memory");
         return joi_error_set(err, 503, "the store is unavailable");
     }
     if (r->c->err) {
+        count_failure(r->c);
         joi_redis_log("connect", r->c->errstr);
         drop(r);
         return joi_error_set(err, 503, "the store is unavailable");
@@ -318,6 +355,7 @@ int joi_redis_error(const char *msg, struct joi_error *err)
 
 static int error_reply(const char *what, const char *msg, struct joi_error *err)
 {
+    count_failure(NULL);
     joi_redis_log(what, msg);
     return joi_redis_error(msg, err);
 }
@@ -355,6 +393,7 @@ redisReply *joi_redis_run(struct joi_redis *r, int argc, const char **argv, cons
         rep = command(r, argc, argv, lens);
     }
     if (rep == NULL) {
+        count_failure(r->c);
         joi_redis_log(argv[0], r->c->errstr[0] ? r->c->errstr : "no reply");
         drop(r);
         joi_error_set(err, 503, "the store is unavailable or timed out");
@@ -427,6 +466,7 @@ static int pipeline_once(struct joi_redis *r, int ncmd, const char **const *argv
         for (int a = 0; a < argcs[i]; a++)
             lens[a] = strlen(argvs[i][a]);
         if (send_command(r, argcs[i], argvs[i], lens) != 0) {
+            count_failure(r->c);
             joi_redis_log(argvs[i][0], r->c->errstr);
             drop(r);
             return joi_error_set(err, 503, "the store is unavailable or timed out");
@@ -437,6 +477,8 @@ static int pipeline_once(struct joi_redis *r, int ncmd, const char **const *argv
         redisReply *rep = receive_reply(r);
         if (rep == NULL) {
             *stale = nread == 0 && connection_was_stale(r->c, reused);
+            if (!*stale) /* a stale connection is tried again, not a failure yet */
+                count_failure(r->c);
             joi_redis_log(argvs[nread][0], r->c->errstr[0] ? r->c->errstr : "no reply");
             drop(r);
             joi_error_set(err, 503, "the store is unavailable or timed out");

@@ -3,6 +3,8 @@
  *
  * joi_response_problem() is the one place where an error becomes an HTTP answer.
  */
+#include <stdio.h>
+
 #include "joi/handler.h"
 #include "joi/json.h"
 
@@ -18,6 +20,9 @@ void joi_response_init(struct joi_response *resp)
     resp->www_authenticate = NULL;
     resp->vary = NULL;
     resp->disposition[0] = '\0';
+    resp->meter[0] = '\0';
+    resp->cause[0] = '\0';
+    resp->stored = 0;
     joi_buf_init(&resp->body);
 }
 
@@ -40,6 +45,7 @@ void joi_response_problem(struct joi_response *resp, const struct joi_error *err
         json_object_object_add(o, "parameter", json_object_new_string(parameter));
     resp->status = err->status;
     resp->content_type = TYPE_PROBLEM;
+    snprintf(resp->cause, sizeof resp->cause, "%s", err->detail);
     /* Every 503 (the store, no plans loaded, or one lighttpd decided and hands to
      * the error handler) and every 429 (too much in hand from one address) tells
      * the client when to try again. */

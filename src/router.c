@@ -25,6 +25,7 @@ void joi_app_init(struct joi_app *app, struct joi_store *store)
 {
     app->store = store;
     app->auth = JOI_AUTH_OPEN;
+    app->metrics = NULL;
     joi_plans_init(&app->plans);
 }
 
@@ -45,18 +46,28 @@ struct route {
     int methods;
     const char *allow;
     joi_handler_fn *handler;
+    const char *name; /* the route label of the metrics */
 };
 
 static const struct route routes[] = {
-    {"/health", 0, M_GET, "GET, HEAD", joi_handle_health},
-    {"/health/live", 0, M_GET, "GET, HEAD", joi_handle_live},
-    {"/readings/store", 0, M_POST, "POST", joi_handle_store},
-    {"/readings/read/", 1, M_GET, "GET, HEAD", joi_handle_read},
-    {"/readings/usage/", 1, M_GET, "GET, HEAD", joi_handle_usage},
-    {"/price-plans", 0, M_GET, "GET, HEAD", joi_handle_plans},
-    {"/price-plans/compare-all/", 1, M_GET, "GET, HEAD", joi_handle_compare},
-    {"/price-plans/recommend/", 1, M_GET, "GET, HEAD", joi_handle_recommend},
+    {"/health", 0, M_GET, "GET, HEAD", joi_handle_health, "health"},
+    {"/health/live", 0, M_GET, "GET, HEAD", joi_handle_live, "live"},
+    {"/readings/store", 0, M_POST, "POST", joi_handle_store, "store"},
+    {"/readings/read/", 1, M_GET, "GET, HEAD", joi_handle_read, "read"},
+    {"/readings/usage/", 1, M_GET, "GET, HEAD", joi_handle_usage, "usage"},
+    {"/price-plans", 0, M_GET, "GET, HEAD", joi_handle_plans, "plans"},
+    {"/price-plans/compare-all/", 1, M_GET, "GET, HEAD", joi_handle_compare, "compare"},
+    {"/price-plans/recommend/", 1, M_GET, "GET, HEAD", joi_handle_recommend, "recommend"},
+    /* public, like /health: no meter's data (see README, Monitoring) */
+    {"/metrics", 0, M_GET, "GET, HEAD", joi_handle_metrics, "metrics"},
 };
+
+#define NROUTES (sizeof routes / sizeof routes[0])
+_Static_assert(NROUTES + 1 <= JOI_METRICS_ROUTES, "more routes than a metrics file has room for");
+
+static const char *const route_names[NROUTES + 1] = {"health",  "live",   "store",   "read",
+                                                     "usage",   "plans",  "compare", "recommend",
+                                                     "metrics", "unknown"};
 
 /* The one answer to a read without the meter's key, whatever the meter, the
  * credential or its form: the same bytes for an unknown meter, a known one,
@@ -94,6 +105,8 @@ static int read_access(const struct joi_ctx *c, struct joi_error *err)
     return 0;
 }
 
+static void split_uri(const char *uri, size_t *pathlen, const char **query, size_t *querylen);
+
 /* Finds the route of path[0..len).  For a route with a meter id, *id and *idlen
  * are the raw (still percent-encoded) id segment. */
 static const struct route *route_find(const char *path, size_t len, const char **id, size_t *idlen)
@@ -115,6 +128,21 @@ static const struct route *route_find(const char *path, size_t len, const char *
         return r;
     }
     return NULL;
+}
+
+const char *const *joi_app_route_names(size_t *n)
+{
+    *n = NROUTES + 1;
+    return route_names;
+}
+
+int joi_app_route(const char *uri)
+{
+    size_t pathlen, querylen, idlen;
+    const char *query, *id;
+    split_uri(uri ? uri : "", &pathlen, &query, &querylen);
+    const struct route *r = route_find(uri ? uri : "", pathlen, &id, &idlen);
+    return r ? (int)(r - routes) : (int)NROUTES;
 }
 
 static int method_bits(const char *m)
@@ -282,6 +310,7 @@ void joi_app_handle(struct joi_app *app, const struct joi_request *req, struct j
             goto fail;
         }
         c.meter = meter;
+        memcpy(resp->meter, meter, (size_t)n + 1);
         if (read_access(&c, &err) != 0)
             goto fail;
     }

@@ -7,7 +7,14 @@
  * handled by joi_app_handle(), and its joi_response written back.
  *
  * Environment: JOI_REDIS (unix:/path or host:port), JOI_REDIS_TIMEOUT_MS
- * (default 2000), JOI_AUTH (open, the default, or keys: see joi/auth.h).
+ * (default 2000), JOI_AUTH (open, the default, or keys: see joi/auth.h),
+ * JOI_METRICS_DIR (the folder of the workers' metrics files: joi/metrics.h).
+ *
+ * Every request is timed and counted here (joi_metrics_end), and a failed one
+ * (4xx, 5xx) gets one log line on stderr (README, Monitoring):
+ *   joi-worker[PID] ts=... level=error event=request route=read meter=m1 status=503
+ *   cause="..." [store_cause="..."]
+ * level=error for a 5xx, warn for a 4xx; never a credential, a body or a query.
  *
  * Signals: SIGTERM while waiting for a request exits at once; during a
  * request it lets the request finish first.  The handler is installed before
@@ -18,12 +25,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
 
 #include "joi/app.h"
 #include "joi/buf.h"
+#include "joi/metrics.h"
+#include "joi/store_stats.h"
 
 static volatile sig_atomic_t in_request;
 static volatile sig_atomic_t stop_requested;
@@ -88,8 +98,34 @@ static void write_response(FCGX_Request *rq, const struct joi_response *resp, in
         FCGX_PutStr(resp->body.data, (int)resp->body.len, rq->out);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The log line of a failed request; store_failed: a store call failed during it. */
+static void log_failure(const char *route, const struct joi_response *resp, int store_failed)
+{
+    struct joi_buf b;
+    joi_buf_init(&b);
+    joi_buf_puts(&b, " event=request");
+    joi_log_field(&b, "route", route);
+    joi_log_field(&b, "meter", resp->meter);
+    joi_buf_printf(&b, " status=%d", resp->status);
+    joi_log_field(&b, "cause", resp->cause[0] ? resp->cause : joi_error_title(resp->status));
+    if (store_failed)
+        joi_log_field(&b, "store_cause", joi_store_last_error());
+    joi_log_write(resp->status >= 500 ? "error" : "warn", &b);
+    joi_buf_free(&b);
+}
+
 static void serve(FCGX_Request *rq, struct joi_app *app, struct joi_buf *body, struct joi_buf *hdr)
 {
+    uint64_t t0 = now_ns();
+    joi_metrics_begin(app->metrics);
+    uint64_t store_errors = joi_store_stats_counter->errors;
     struct joi_request req = {0};
     req.method = FCGX_GetParam("REQUEST_METHOD", rq->envp);
     req.uri = FCGX_GetParam("REQUEST_URI", rq->envp);
@@ -117,12 +153,15 @@ static void serve(FCGX_Request *rq, struct joi_app *app, struct joi_buf *body, s
     }
     if (need >= 0)
         joi_app_handle(app, &req, &resp);
-    if (resp.status >= 500)
-        fprintf(stderr, "joi-worker[%d]: %s %s -> %d %.*s\n", (int)getpid(),
-                req.method ? req.method : "-", req.uri ? req.uri : "-", resp.status,
-                (int)(resp.body.len > 300 ? 300 : resp.body.len),
-                resp.body.data ? resp.body.data : "");
     write_response(rq, &resp, req.method && strcmp(req.method, "HEAD") == 0, hdr);
+    int route = joi_app_route(req.uri);
+    joi_metrics_readings_add(app->metrics, resp.stored);
+    joi_metrics_end(app->metrics, route, resp.status, now_ns() - t0);
+    if (resp.status >= 400) {
+        size_t n;
+        const char *const *names = joi_app_route_names(&n);
+        log_failure(names[route], &resp, joi_store_stats_counter->errors != store_errors);
+    }
     joi_response_free(&resp);
     if (body->cap > 4 * JOI_BODY_MAX) /* do not keep an unusually large buffer */
         joi_buf_free(body);
@@ -132,7 +171,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: joi-worker [--listen HOST:PORT | --listen /path.sock]\n"
                     "  environment: JOI_REDIS (unix:/path or host:port), "
-                    "JOI_REDIS_TIMEOUT_MS (default 2000), JOI_AUTH (open or keys)\n");
+                    "JOI_REDIS_TIMEOUT_MS (default 2000), JOI_AUTH (open or keys),\n"
+                    "  JOI_METRICS_DIR (the workers' metrics files)\n");
 }
 
 int main(int argc, char **argv)
@@ -176,9 +216,13 @@ int main(int argc, char **argv)
     }
     FCGX_Request rq;
     FCGX_InitRequest(&rq, sock, 0);
+    struct joi_metrics metrics;
+    (void)joi_metrics_open(&metrics, getenv("JOI_METRICS_DIR")); /* in memory if it fails */
+    joi_store_stats_counter = &metrics.file->store;
     struct joi_app app;
     joi_app_init(&app, store);
     app.auth = auth;
+    app.metrics = &metrics;
     struct joi_buf body, hdr;
     joi_buf_init(&body);
     joi_buf_init(&hdr);
@@ -199,5 +243,7 @@ int main(int argc, char **argv)
     joi_buf_free(&hdr);
     joi_app_free(&app);
     joi_store_free(store);
+    joi_store_stats_counter = NULL;
+    joi_metrics_close(&metrics);
     return 0;
 }

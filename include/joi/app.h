@@ -14,6 +14,8 @@
 
 #include "joi/auth.h"
 #include "joi/buf.h"
+#include "joi/meter.h"
+#include "joi/metrics.h"
 #include "joi/pricing.h"
 #include "joi/store.h"
 
@@ -53,6 +55,10 @@ struct joi_response {
     const char *vary;     /* Vary header (static string), or NULL */
     char disposition[96]; /* Content-Disposition header, or "" */
     struct joi_buf body;
+    /* For the log line and the metrics (worker.c), never sent: */
+    char meter[JOI_METER_MAX + 1]; /* the request's meter once known valid, else "" */
+    char cause[256];               /* a failed request's problem detail, else "" */
+    size_t stored;                 /* readings a store wrote */
 };
 
 /* The challenges of a 401: a write wants a token, a read a key. */
@@ -64,9 +70,10 @@ struct joi_response {
 #define JOI_TYPE_CSV "text/csv; charset=utf-8"
 
 struct joi_app {
-    struct joi_store *store; /* borrowed */
-    enum joi_auth_mode auth; /* JOI_AUTH: open (joi_app_init's default) or keys */
-    struct joi_plans plans;  /* the worker's copy of the plans file */
+    struct joi_store *store;     /* borrowed */
+    enum joi_auth_mode auth;     /* JOI_AUTH: open (joi_app_init's default) or keys */
+    struct joi_plans plans;      /* the worker's copy of the plans file */
+    struct joi_metrics *metrics; /* borrowed; NULL: GET /metrics answers 404 */
 };
 
 void joi_app_init(struct joi_app *app, struct joi_store *store);
@@ -77,6 +84,12 @@ void joi_response_free(struct joi_response *resp);
 
 /* Handles one request.  Always fills resp (status, type and body), never fails. */
 void joi_app_handle(struct joi_app *app, const struct joi_request *req, struct joi_response *resp);
+
+/* The route label of a request URI for the metrics: an index into the names of
+ * joi_app_route_names, whose last is "unknown" (any path without a route). */
+int joi_app_route(const char *uri);
+/* The route labels (the route table's names, then "unknown"); *n is their count. */
+const char *const *joi_app_route_names(size_t *n);
 
 /* Checks the request line and headers before the body is read: 411, 413 and
  * 415 are decided here.  Returns 1 when the body should be read, 0 when the

@@ -40,6 +40,7 @@ joi_handler_fn joi_handle_usage;     /* GET /readings/usage/{id} (handle_usage.c
 joi_handler_fn joi_handle_plans;     /* GET /price-plans (handle_plans.c) */
 joi_handler_fn joi_handle_compare;   /* GET /price-plans/compare-all/{id} */
 joi_handler_fn joi_handle_recommend; /* GET /price-plans/recommend/{id} */
+joi_handler_fn joi_handle_metrics;   /* GET /metrics (handle_health.c) */
 
 /* A 200 JSON answer: o serialised as the body; takes the caller's reference to o. */
 void joi_response_json(struct joi_response *resp, struct json_object *o);

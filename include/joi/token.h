@@ -14,7 +14,8 @@
 #define JOI_TOKEN_LEN 64         /* hex characters */
 #define JOI_TOKEN_RECORD_MAX 128 /* record text, NUL included */
 
-/* SHA-256 of data[0..len) into out[32]. */
+/* SHA-256 of data[0..len) into out[32] (libcrypto's EVP digest; aborts with a message
+ * only if libcrypto cannot allocate its context). */
 void joi_sha256(const void *data, size_t len, uint8_t out[32]);
 
 /* Makes a new token (token: JOI_TOKEN_LEN + 1 bytes) and its record

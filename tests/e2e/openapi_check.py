@@ -303,16 +303,19 @@ class Checker:
         elif method == "HEAD":
             if body:
                 problems.append("HEAD response has a body")
-        elif ctype == "text/csv":
+        elif ctype in ("text/csv", "text/plain"):
             # Not JSON: the body as one string against the media type's schema
-            # (its pattern), and the documented charset.
+            # (its pattern), and the documented parameters (Prometheus's text
+            # format names its version).
             try:
                 text = body.decode("utf-8")
                 problems += self.errors(content[ctype].get("schema", {}), text)
             except UnicodeDecodeError as e:
-                problems.append(f"CSV body is not UTF-8 ({e})")
-            if headers.get("content-type", "").replace(" ", "").lower() != "text/csv;charset=utf-8":
-                problems.append(f"Content-Type {headers.get('content-type')} is not text/csv; charset=utf-8")
+                problems.append(f"{ctype} body is not UTF-8 ({e})")
+            want = {"text/csv": "text/csv;charset=utf-8",
+                    "text/plain": "text/plain;version=0.0.4;charset=utf-8"}[ctype]
+            if headers.get("content-type", "").replace(" ", "").lower() != want:
+                problems.append(f"Content-Type {headers.get('content-type')} is not {want}")
         else:
             try:
                 doc = json.loads(body)

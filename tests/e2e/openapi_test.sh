@@ -72,6 +72,10 @@ call "health DELETE" 405 DELETE /health
 call "liveness POST" 405 POST /health/live -H 'Content-Type: application/json' --data-binary '{}'
 call "health malformed query" 400 GET '/health?%zz'
 call "liveness malformed query" 400 GET '/health/live?a%zz=1'
+call "metrics" 200 GET /metrics
+call "metrics HEAD" 200 HEAD /metrics
+call "metrics POST" 405 POST /metrics -H 'Content-Type: application/json' --data-binary '{}'
+call "metrics malformed query" 400 GET '/metrics?%zz'
 
 # ---- store
 post "store README example" 200 $store \

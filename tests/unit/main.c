@@ -31,6 +31,7 @@ int main(void)
     add_bounds_suite();
     add_pathological_suite();
     add_auth_suite();
+    add_metrics_suite();
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_ErrorCode rc = CU_basic_run_tests();

@@ -27,6 +27,7 @@ void add_chunk_suite(void);
 void add_bounds_suite(void);
 void add_pathological_suite(void);
 void add_auth_suite(void);
+void add_metrics_suite(void);
 
 /* Adds a suite with the given tests (a NULL-terminated array); aborts the run
  * when CUnit cannot register it. */

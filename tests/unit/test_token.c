@@ -1,5 +1,5 @@
 /*
- * test_token.c -- SHA-256 and per-meter write tokens.
+ * test_token.c -- SHA-256 (libcrypto's) and per-meter write tokens.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +143,27 @@ static void test_token_verify_bad_records(void)
     CU_ASSERT_EQUAL(joi_token_verify(bad, token), 0);
 }
 
+/* Records written before tokens were hashed with libcrypto (by the hand-written
+ * SHA-256 this project had, with joi_token_create): they keep verifying, with
+ * their tokens and only with them. */
+static void test_token_verify_old_records(void)
+{
+    static const char *const token[] = {
+        "f624e46772b272bc8be94dfa668819c2d681926a58e93af884d9713eab1e0137",
+        "cabeea963651c2d624eb145037f900cf873f4dd5ebdccbf062a27db4b4912561",
+    };
+    static const char *const record[] = {
+        "v1:85095d95ecbebb567bb2e5b09b86c69a:"
+        "a33702e72e8f536b07010454ebd0aaf3cbe4282a9316923d47c5488af81d7929",
+        "v1:541d3ab1682f0d7f519c8b82e2565f46:"
+        "f1b1dbef60360499c2809c517862a1a016de513edf16190a451072efc4e8b5ef",
+    };
+    CU_ASSERT_EQUAL(joi_token_verify(record[0], token[0]), 1);
+    CU_ASSERT_EQUAL(joi_token_verify(record[1], token[1]), 1);
+    CU_ASSERT_EQUAL(joi_token_verify(record[0], token[1]), 0);
+    CU_ASSERT_EQUAL(joi_token_verify(record[1], token[0]), 0);
+}
+
 void add_token_suite(void)
 {
     static const struct test_case tests[] = {
@@ -151,6 +172,7 @@ void add_token_suite(void)
         {"token and record shape", test_token_create_shape},
         {"token verify", test_token_verify},
         {"token verify with bad records", test_token_verify_bad_records},
+        {"records made before libcrypto still verify", test_token_verify_old_records},
         {NULL, NULL},
     };
     test_add_suite("token", tests);
