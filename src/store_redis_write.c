@@ -63,15 +63,11 @@ static int plan_day(struct put_plan *p, int64_t d, const redisReply *old,
     struct joi_buf chunk, rec;
     joi_buf_init(&chunk);
     joi_buf_init(&rec);
-    if (joi_chunk_encode(rd->items, rd->n, &chunk, err) != 0) {
+    if (joi_layout_day_build(rd->items, rd->n, d, &chunk, &rec, err) != 0) {
         joi_buf_free(&chunk);
+        joi_buf_free(&rec);
         return -1;
     }
-    struct joi_summary_day day;
-    joi_summary_day_build(rd->items, rd->n, d, &day);
-    day.has_buckets = joi_layout_day_keeps_buckets(&day);
-    joi_layout_day_encode(&day, &rec);
-    joi_summary_day_free(&day);
     plan_arg_int(p, (long long)(d * JOI_LAYOUT_DAY_SECONDS));
     plan_arg(p, old ? old->str : "", old ? old->len : 0);
     plan_arg(p, chunk.data, chunk.len);
