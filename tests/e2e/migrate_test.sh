@@ -102,7 +102,9 @@ for _ in $(seq 100); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/health")" != 000 ] && break
     sleep 0.1
 done
-body=$(curl -s -w ' %{http_code}' --max-time 10 "$url/readings/read/mig-year")
+body=$(curl -s -D "$work/h503" -w ' %{http_code}' --max-time 10 "$url/readings/read/mig-year")
+check "a layout-1 store is refused with Retry-After" "$({ grep -qi '^Retry-After: [0-9]' "$work/h503"; } && echo 0 || echo 1)" \
+    "$(cat "$work/h503")"
 check "a layout-1 store is refused: 503 run joi-admin migrate" \
     "$({ grep -q "\"detail\":\"the store.s layout is version 1; run joi-admin migrate\".* 503$" <<<"$body"; } && echo 0 || echo 1)" "$body"
 
