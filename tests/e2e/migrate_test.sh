@@ -13,7 +13,7 @@ sock=${JOI_REDIS#unix:}
 admin=$JOI_ADMIN
 lua=$(dirname "$0")/layout1_store.lua
 work=$(mktemp -d "${TMPDIR:-/tmp}/joi-migrate.XXXXXX")
-trap '[ -n "${KEEP:-}" ] && cp -r "$work" /tmp/mig-keep; rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT
 # shellcheck source=tests/e2e/check.sh
 . "$(dirname "$0")/check.sh"
 rcli() { redis-cli -s "$sock" "$@"; }
