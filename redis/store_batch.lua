@@ -6,8 +6,10 @@
 -- KEYS[3]: the open head, a string ("DAY\n" then "time:reading\n" records)
 -- KEYS[4]: the meter's write-token record (a string), absent for an open meter
 -- ARGV[1]: the token record the caller checked the request against ("" for none)
--- ARGV[2]: the head's header as the worker read it ("" for no head; "-" when the
---          batch leaves the head alone and it need not be checked)
+-- ARGV[2]: the head as the worker read it: its header for an append, the whole head
+--          for a seal (ARGV[3] "S" over an existing head), so that a record appended
+--          after the worker read it is never dropped; "" for no head; "-" when the
+--          batch leaves the head alone and it need not be checked
 -- ARGV[3]: what to do to the head: "N" nothing, "A" append ARGV[4], "S" set it to ARGV[4]
 -- ARGV[5]: the number of days to write, then five arguments a day: the day's
 --          score, the chunk the worker read for it ("" for none), the new chunk,
@@ -24,6 +26,8 @@ if record ~= ARGV[1] then return { record } end
 local expect = ARGV[2]
 if expect == '' then
     if redis.call('EXISTS', H) == 1 then return 0 end
+elseif ARGV[3] == 'S' then
+    if redis.call('GET', H) ~= expect then return 0 end
 elseif expect ~= '-' then
     if redis.call('GETRANGE', H, 0, #expect - 1) ~= expect then return 0 end
 end

@@ -10,11 +10,15 @@
  *   joi-admin meter list [--shard ADDR]...       every meter, with whether it has a
  *                                                token and a key (never the secrets)
  *   joi-admin meter delete METER                 erase everything stored for a meter
+ *   joi-admin migrate [--shard ADDR]...          convert a store of layout 1 to
+ *                                                layout 2 (joi/migrate.h); a no-op
+ *                                                on a store of layout 2
  *
  * meter list SCANs the store's keys, which a sharding proxy (twemproxy) does not
  * pass: behind one, name each shard with --shard (host:port or unix:/path) and
  * each is scanned directly.  meter delete is one script on the meter's keys, so it
- * works through a proxy too.
+ * works through a proxy too.  migrate SCANs too, so it takes --shard the same way.
+ * JOI_MIGRATE_PAGE (members read a command, 100000) is for tests.
  *
  * Exit status: 0 on success, 1 when the input is rejected or the store fails,
  * 2 on a usage error.
@@ -29,6 +33,7 @@
 #include "joi/config.h"
 #include "joi/layout.h"
 #include "joi/meter.h"
+#include "joi/migrate.h"
 #include "joi/store.h"
 #include "joi/token.h"
 
@@ -277,6 +282,42 @@ static int cmd_meter_delete(struct joi_store *s, const char *meter)
     return 0;
 }
 
+static int cmd_migrate(const char *addr, int nshards, char **shards)
+{
+    struct joi_error err;
+    joi_error_clear(&err);
+    long long page = JOI_MIGRATE_PAGE;
+    const char *p = getenv("JOI_MIGRATE_PAGE");
+    if (p && *p) {
+        char *end;
+        page = strtoll(p, &end, 10);
+        if (*end != '\0' || page < 1 || page > 10 * JOI_MIGRATE_PAGE) {
+            fprintf(stderr, "joi-admin: JOI_MIGRATE_PAGE must be 1..%d\n", 10 * JOI_MIGRATE_PAGE);
+            return 2;
+        }
+    }
+    struct joi_migrate_totals totals;
+    if (joi_migrate_run(addr, nshards, shards, page, stdout, &totals, &err) != 0) {
+        fflush(stdout);
+        fail(&err);
+        return err.status == 2 ? 2 : 1;
+    }
+    return 0;
+}
+
+/* Collects --shard ADDR arguments from argv[from..argc) into shards; -1 on anything else. */
+static int shard_args(int argc, char **argv, int from, char **shards)
+{
+    int n = 0;
+    for (int i = from; i < argc; i++) {
+        if (strcmp(argv[i], "--shard") == 0 && i + 1 < argc)
+            shards[n++] = argv[++i];
+        else
+            return -1;
+    }
+    return n;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: joi-admin load-config FILE [--if-missing]\n"
@@ -285,6 +326,7 @@ static int usage(void)
                     "       joi-admin key create|revoke METER\n"
                     "       joi-admin meter list [--shard ADDR]...\n"
                     "       joi-admin meter delete METER\n"
+                    "       joi-admin migrate [--shard ADDR]...\n"
                     "environment: JOI_REDIS (unix:/path or host:port)\n");
     return 2;
 }
@@ -311,14 +353,13 @@ int main(int argc, char **argv)
             usage();
     } else if (strcmp(argv[1], "meter") == 0 && argc >= 3 && strcmp(argv[2], "list") == 0) {
         char **shards = joi_mem_alloc((size_t)argc * sizeof *shards);
-        int nshards = 0, bad = 0;
-        for (int i = 3; i < argc; i++) {
-            if (strcmp(argv[i], "--shard") == 0 && i + 1 < argc)
-                shards[nshards++] = argv[++i];
-            else
-                bad = 1;
-        }
-        rc = bad ? usage() : cmd_meter_list(s, nshards, shards);
+        int nshards = shard_args(argc, argv, 3, shards);
+        rc = nshards < 0 ? usage() : cmd_meter_list(s, nshards, shards);
+        free(shards);
+    } else if (strcmp(argv[1], "migrate") == 0) {
+        char **shards = joi_mem_alloc((size_t)argc * sizeof *shards);
+        int nshards = shard_args(argc, argv, 2, shards);
+        rc = nshards < 0 ? usage() : cmd_migrate(addr, nshards, shards);
         free(shards);
     } else if (strcmp(argv[1], "meter") == 0 && argc == 4 && strcmp(argv[2], "delete") == 0) {
         rc = cmd_meter_delete(s, argv[3]);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "joi/chunk.h"
 #include "joi/layout.h"
 
 void joi_layout_key(char *out, const char *meter, const char *suffix)
@@ -397,4 +398,17 @@ long long joi_layout_day_count(const unsigned char *v, size_t len)
     if (r.bad || count < 1 || count > JOI_LAYOUT_DAY_SECONDS)
         return -1;
     return (long long)count;
+}
+
+int joi_layout_day_build(const struct joi_reading *r, size_t n, int64_t day, struct joi_buf *chunk,
+                         struct joi_buf *rec, struct joi_error *err)
+{
+    if (joi_chunk_encode(r, n, chunk, err) != 0)
+        return -1;
+    struct joi_summary_day d;
+    joi_summary_day_build(r, n, day, &d);
+    d.has_buckets = joi_layout_day_keeps_buckets(&d);
+    joi_layout_day_encode(&d, rec);
+    joi_summary_day_free(&d);
+    return 0;
 }

@@ -133,3 +133,25 @@ void joi_store_redis_reader_free(void *p)
     }
     redisReaderFree(reader);
 }
+
+int joi_store_redis_members_range(struct joi_redis *conn, const char *key, long long start,
+                                  long long stop, struct joi_readings *out, struct joi_error *err)
+{
+    struct member_sink sink;
+    member_sink_init(&sink, out, NULL, NULL, NULL);
+    char lo[24], hi[24];
+    const char *argv[] = {"ZRANGE", key, joi_store_redis_digits(start, lo),
+                          joi_store_redis_digits(stop, hi)};
+    conn->sink = &sink.rs;
+    redisReply *rep = joi_redis_run_str(conn, 4, argv, err);
+    conn->sink = NULL;
+    if (rep == NULL)
+        return -1;
+    if (!joi_redis_sink_took(rep)) {
+        freeReplyObject(rep);
+        return joi_error_set(err, 500, "the store answered with an unexpected reply");
+    }
+    if (sink.rs.malformed)
+        return joi_error_set(err, 500, "the store holds a malformed reading");
+    return 0;
+}

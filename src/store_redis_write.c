@@ -63,15 +63,11 @@ static int plan_day(struct put_plan *p, int64_t d, const redisReply *old,
     struct joi_buf chunk, rec;
     joi_buf_init(&chunk);
     joi_buf_init(&rec);
-    if (joi_chunk_encode(rd->items, rd->n, &chunk, err) != 0) {
+    if (joi_layout_day_build(rd->items, rd->n, d, &chunk, &rec, err) != 0) {
         joi_buf_free(&chunk);
+        joi_buf_free(&rec);
         return -1;
     }
-    struct joi_summary_day day;
-    joi_summary_day_build(rd->items, rd->n, d, &day);
-    day.has_buckets = joi_layout_day_keeps_buckets(&day);
-    joi_layout_day_encode(&day, &rec);
-    joi_summary_day_free(&day);
     plan_arg_int(p, (long long)(d * JOI_LAYOUT_DAY_SECONDS));
     plan_arg(p, old ? old->str : "", old ? old->len : 0);
     plan_arg(p, chunk.data, chunk.len);
@@ -162,19 +158,26 @@ static int put_attempt(struct redis_store *r, const char *meter, const struct jo
         hday = v;
     }
     int64_t newest = days[ndays - 1] > hday ? days[ndays - 1] : hday;
+    /* What the script checks of the head: for an append, its header (appends to one
+     * day commute: of equal times the record appended last wins); for a seal, the
+     * whole head as sealed, so that a record appended after it was read is never
+     * dropped; nothing when the batch leaves the head alone. */
     const char *hop = "N";
-    char expect[32] = "-";
+    char header[32] = "-";
+    const char *expect = header;
+    size_t expect_len = 1;
     if (newest > hday || hday < 0) {
         /* A new head for the batch's newest day; the old head's day is sealed. */
-        memcpy(expect, reps[0]->str, hlen);
-        expect[hlen] = '\0';
+        memcpy(header, reps[0]->str, hlen);
+        expect_len = hlen;
         hop = "S";
         joi_layout_head_header(&newhead, newest);
     } else if (days[ndays - 1] == hday) {
-        memcpy(expect, reps[0]->str, hlen);
-        expect[hlen] = '\0';
+        memcpy(header, reps[0]->str, hlen);
+        expect_len = hlen;
         hop = "A";
     }
+    header[expect_len] = '\0';
     int sealed = 0; /* 1 once the old head's day is in the plan */
     for (size_t k = 0; k <= ndays && rc == 0; k++) {
         int64_t d;
@@ -201,10 +204,12 @@ static int put_attempt(struct redis_store *r, const char *meter, const struct jo
                 break;
             }
             if (head->type != REDIS_REPLY_STRING || head->len < hlen ||
-                memcmp(head->str, expect, hlen) != 0) {
+                memcmp(head->str, header, hlen) != 0) {
                 rc = 2; /* sealed or replaced meanwhile */
                 break;
             }
+            expect = head->str; /* the script stores only if the head is still this */
+            expect_len = head->len;
             if (joi_store_redis_head_readings(head->str, head->len, &hday, &rd, err) != 0) {
                 rc = -1;
                 break;
@@ -238,7 +243,7 @@ static int put_attempt(struct redis_store *r, const char *meter, const struct jo
         "4", key, ekey, hkey, tkey, token, expect, hop, newhead.data ? newhead.data : "", nd};
     for (size_t i = 0; i < 10; i++) {
         sargv[2 + i] = fx[i];
-        slens[2 + i] = i == 8 ? newhead.len : strlen(fx[i]);
+        slens[2 + i] = i == 8 ? newhead.len : i == 6 ? expect_len : strlen(fx[i]);
     }
     const char *at = plan.args.data;
     for (size_t i = 0; i < plan.nargs; i++) {

@@ -156,6 +156,15 @@ void joi_layout_day_encode(const struct joi_summary_day *d, struct joi_buf *out)
 int joi_layout_day_decode(int64_t day, const unsigned char *v, size_t len,
                           struct joi_summary_day *out, struct joi_error *err);
 
+/* What layout 2 keeps for a sealed day: appends to chunk the joi_chunk_encode of
+ * readings r[0..n) (n >= 1, sorted, distinct times, all in UTC day `day`) and to
+ * rec the day's record (joi_layout_day_encode, its buckets when
+ * joi_layout_day_keeps_buckets says so): the bytes a batch stores for a day, and
+ * the migration from layout 1 too.  Returns 0, or -1 with err set as
+ * joi_chunk_encode sets it (then rec is left as it was). */
+int joi_layout_day_build(const struct joi_reading *r, size_t n, int64_t day, struct joi_buf *chunk,
+                         struct joi_buf *rec, struct joi_error *err);
+
 /* Reads only the count of a day record.  Returns it, or -1 when malformed. */
 long long joi_layout_day_count(const unsigned char *v, size_t len);
 

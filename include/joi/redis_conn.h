@@ -2,8 +2,9 @@
  * redis_conn.h -- one connection to Redis: commands, pipelines, scripts, and the
  * reading of replies (redis_conn.c).
  *
- * Only the Redis store (store_redis.c, which knows the key names and what the
- * members mean) uses this; only these two files include hiredis.h.  A connection
+ * Only the Redis store (store_redis*.c, which knows the key names and what the
+ * members mean) and the migration between its layouts (migrate.c) use this; only
+ * they include hiredis.h.  A connection
  * is opened on first use and again after any failure; every call either returns
  * a whole reply or fails with err set and leaves nothing owed on the connection.
  *

@@ -1,6 +1,7 @@
 /*
  * store_redis_internal.h -- what the files of the Redis store share (for
- * src/store_redis*.c only; everyone else uses joi/store.h).
+ * src/store_redis*.c, and src/migrate.c, which reads layout 1's members; everyone
+ * else uses joi/store.h).
  */
 #ifndef JOI_STORE_REDIS_INTERNAL_H
 #define JOI_STORE_REDIS_INTERNAL_H
@@ -31,6 +32,14 @@ int joi_store_redis_one_chunk(const redisReply *rep, const redisReply **out, str
  * 0, or -1 with a 500. */
 int joi_store_redis_head_readings(const char *h, size_t len, int64_t *day, struct joi_readings *out,
                                   struct joi_error *err);
+
+/* Appends the layout-1 members "time:reading" of ranks start..stop (ZRANGE, as
+ * Redis counts them: ascending by time) of sorted set key to out, parsed as
+ * hiredis reads them (no reply object per member).  Returns 0, or -1 with err set:
+ * 500 "the store holds a malformed reading" when any member is not one layout 1
+ * writes (out then holds what parsed), as joi_redis_run for the command. */
+int joi_store_redis_members_range(struct joi_redis *conn, const char *key, long long start,
+                                  long long stop, struct joi_readings *out, struct joi_error *err);
 
 /* v in digits into out (24 bytes), NUL-terminated; returns out. */
 const char *joi_store_redis_digits(long long v, char *out);

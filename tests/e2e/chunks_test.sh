@@ -76,6 +76,26 @@ code=$(post "$work/late.json")
 got=$(curl -s --max-time 10 "$url/readings/read/ooo")
 check "the same late batch again changes nothing" "$([ "$code" = 200 ] && [ "$got" = "$want" ] && echo 0 || echo 1)" "$code"
 
+echo "a seal never drops a reading appended to the head meanwhile"
+# Writes paused: two batches read the same head, then their scripts run in the order
+# they were sent.  B appends to the head's day; A, sent after B, seals that day.  A
+# must see that the head changed since it read it, read again, and keep B's reading.
+ds=$((d0 + 10 * 86400))
+printf '%s 1\n' "$ds" | body sealrace >"$work/sr0.json"
+code0=$(post "$work/sr0.json")
+printf '%s 2\n' "$((ds + 60))" | body sealrace >"$work/srB.json"
+printf '%s 3\n' "$((ds + 86400))" | body sealrace >"$work/srA.json"
+rcli CLIENT PAUSE 700 WRITE >/dev/null
+(post "$work/srB.json" >"$work/srB.code") &
+sleep 0.2
+(post "$work/srA.json" >"$work/srA.code") &
+wait
+got=$(curl -s --max-time 10 "$url/readings/read/sealrace")
+want="[{\"time\":$ds,\"reading\":1},{\"time\":$((ds + 60)),\"reading\":2},{\"time\":$((ds + 86400)),\"reading\":3}]"
+check "both batches acknowledged and every reading kept across the seal" \
+    "$([ "$code0 $(cat "$work/srB.code") $(cat "$work/srA.code")" = "200 200 200" ] && [ "$got" = "$want" ] && echo 0 || echo 1)" \
+    "codes $code0 $(cat "$work/srB.code") $(cat "$work/srA.code"); got $got"
+
 echo "writers racing across a seal"
 : >"$work/race"
 for w in 1 2 3 4; do

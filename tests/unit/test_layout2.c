@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "joi/chunk.h"
 #include "joi/layout.h"
 #include "joi/summary.h"
 #include "suites.h"
@@ -251,6 +252,41 @@ static void test_from_days(void)
     CU_ASSERT_EQUAL(got.count, 0);
 }
 
+/* joi_layout_day_build: the day's chunk and record, as encoded one by one; nothing
+ * appended to the record when the chunk is refused. */
+static void test_day_build(void)
+{
+    struct joi_buf chunk, rec, want_chunk, want_rec;
+    joi_buf_init(&chunk);
+    joi_buf_init(&rec);
+    joi_buf_init(&want_chunk);
+    joi_buf_init(&want_rec);
+    struct joi_error err;
+    joi_error_clear(&err);
+    CU_ASSERT_EQUAL(joi_layout_day_build(day_readings, 3, 19675, &chunk, &rec, &err), 0);
+    CU_ASSERT_EQUAL(joi_chunk_encode(day_readings, 3, &want_chunk, &err), 0);
+    struct joi_summary_day d;
+    joi_summary_day_build(day_readings, 3, 19675, &d);
+    d.has_buckets = joi_layout_day_keeps_buckets(&d);
+    joi_layout_day_encode(&d, &want_rec);
+    joi_summary_day_free(&d);
+    CU_ASSERT_EQUAL_FATAL(chunk.len, want_chunk.len);
+    CU_ASSERT_EQUAL(memcmp(chunk.data, want_chunk.data, chunk.len), 0);
+    CU_ASSERT_EQUAL(chunk.data[0], 0x01);
+    CU_ASSERT_EQUAL_FATAL(rec.len, want_rec.len);
+    CU_ASSERT_EQUAL(memcmp(rec.data, want_rec.data, rec.len), 0);
+    /* Unsorted readings: refused, rec untouched. */
+    struct joi_reading bad[] = {{1699920120, 1}, {1699920060, 2}};
+    size_t before = rec.len;
+    CU_ASSERT_EQUAL(joi_layout_day_build(bad, 2, 19675, &chunk, &rec, &err), -1);
+    CU_ASSERT_EQUAL(err.status, 500);
+    CU_ASSERT_EQUAL(rec.len, before);
+    joi_buf_free(&chunk);
+    joi_buf_free(&rec);
+    joi_buf_free(&want_chunk);
+    joi_buf_free(&want_rec);
+}
+
 void add_layout2_suite(void)
 {
     static const struct test_case tests[] = {
@@ -259,6 +295,7 @@ void add_layout2_suite(void)
         {"heads the store refuses", test_head_refused},
         {"a day record, byte for byte, and damage refused", test_day_bytes},
         {"a summary from days equals one from the readings", test_from_days},
+        {"a day's chunk and record built together", test_day_build},
         {NULL, NULL},
     };
     test_add_suite("layout 2", tests);
