@@ -459,8 +459,9 @@ rcli --no-raw SLOWLOG GET 100000 >"$tmp/slowlog"
 rcli CONFIG SET slowlog-log-slower-than 10000 >/dev/null
 rcli CONFIG SET slowlog-max-len 128 >/dev/null
 # "longest-us its-command commands total-us", SLOWLOG's own commands left out
+# (redis-cli pads "4) 1)" to "4)  1)" when a command has 10 arguments or more)
 busy=$(awk '/^ *3\) \(integer\)/ { d = $3; next }
-    /^ *4\) 1\) "/ { c = $3; gsub(/"/, "", c); if (tolower(c) == "slowlog" || tolower(c) == "config") next
+    /^ *4\) +1\) "/ { c = $3; gsub(/"/, "", c); if (tolower(c) == "slowlog" || tolower(c) == "config") next
         n++; t += d; if (d > m) { m = d; mc = c } }
     END { printf "%d %s %d %d", m, (mc == "" ? "-" : mc), n, t }' "$tmp/slowlog")
 read -r busy_us busy_cmd busy_n busy_total <<<"$busy"
@@ -530,7 +531,7 @@ vm_row() {
         row "$id" - - - - "**import answered $code, $n readings counted back**"
         return
     fi
-    row "$id" - - - - "$(du -sb "$tmp/vm" | cut -f1) B on disk in all, of which data/ $after B for $n readings = **$(calc '%.2f' "$after / $n") B/reading** (data/ only; ours: $(calc '%.2f' "$year_bytes / $big_n") B/reading of RAM)"
+    row "$id" - - - - "$(du -sb "$tmp/vm" | cut -f1) B on disk in all (of which data/ $after B) for $n readings = **$(calc '%.2f' "$(du -sb "$tmp/vm" | cut -f1) / $n") B/reading** (data/ alone $(calc '%.2f' "$after / $n"); ours: $(calc '%.2f' "$year_bytes / $big_n") B/reading of Redis memory)"
     repro+=("vm-year|victoria-metrics -storageDataPath=/tmp/vm -httpListenAddr=127.0.0.1:$vport -retentionPeriod=100y &   # then POST the readings as one JSON line to /api/v1/import, GET /internal/force_flush and /internal/force_merge, du -sb /tmp/vm/data")
 }
 vm_row
