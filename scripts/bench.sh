@@ -9,8 +9,16 @@
 #   scripts/bench.sh              the full run (about 2 minutes)
 #   BENCH_QUICK=1 scripts/bench.sh   short runs and a 30-day meter instead of a year
 #
+# Beside the wrk rows under load: bytes per reading of a meter (MEMORY USAGE of
+# every key of it), how long Redis is busy with one spread batch (SLOWLOG), one
+# client's p50/p99 of the year-long reads, store against a no-op FastCGI that
+# receives the same POSTs (tests/bench/noop_fcgi.c, built into the temporary
+# folder), and, when the victoria-metrics binary is there, its bytes per reading
+# for the same year (an optional row).
+#
 # Environment: BENCH_QUICK (0), WORKERS (4), BENCH_THREADS (2), BENCH_CONNECTIONS
-# (16), BENCH_DURATION (8s, quick 2s), BENCH_OUT (build/bench/last.md), BENCH_KEEP
+# (16), BENCH_DURATION (8s, quick 2s), BENCH_LATENCY_DURATION (one client's rows:
+# 4s, quick 1s), BENCH_OUT (build/bench/last.md), BENCH_KEEP
 # (1: leave the stack running afterwards, to rerun the printed commands),
 # JOI_BUILD (build/).
 set -uo pipefail
@@ -28,10 +36,12 @@ conns=${BENCH_CONNECTIONS:-16}
 if [ "$quick" = 1 ]; then
     ceil_dur=1s
     dur=${BENCH_DURATION:-2s}
+    lat_dur=${BENCH_LATENCY_DURATION:-1s}
     big_days=30 # the "year" meter shrinks to 30 days of 1-minute readings
 else
     ceil_dur=3s
     dur=${BENCH_DURATION:-8s}
+    lat_dur=${BENCH_LATENCY_DURATION:-4s}
     big_days=365
 fi
 batch=10000
@@ -58,6 +68,10 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/joi-bench.XXXXXX")
 port=$(free_port) || die "no free port"
 url=http://127.0.0.1:$port
+noop_port=$port
+while [ "$noop_port" = "$port" ]; do noop_port=$(free_port) || die "no free port"; done
+noop_url=http://127.0.0.1:$noop_port
+vm_pid=
 export VAR=$tmp/var PORT=$port BIND=127.0.0.1 WORKERS=$workers JOI_BUILD=$build JOI_DEMO=0
 # Always a fresh store of its own, never one named by the caller.
 unset REDIS JOI_REDIS
@@ -66,6 +80,9 @@ cleanup() {
         say "the stack is still running on $url; stop it with: VAR=$VAR scripts/joi-service stop && rm -rf $tmp"
         return
     fi
+    [ -z "$vm_pid" ] || { kill "$vm_pid" 2>/dev/null && wait "$vm_pid" 2>/dev/null; }
+    [ ! -f "$tmp/noop/lighttpd.pid" ] ||
+        VAR=$tmp/noop REDIS=$JOI_REDIS "$here/scripts/joi-service" stop >/dev/null 2>&1
     "$here/scripts/joi-service" stop >/dev/null 2>&1
     rm -rf "$tmp"
 }
@@ -143,17 +160,19 @@ wrk_cmd_text() { # args...: the command as one copyable line, paths relative to 
 
 # Runs one wrk row.  ID and LABEL name it; CHECK is a path that must answer 200
 # before the run; the rest are wrk's script and script arguments.
+# With target=URL in its environment, wrk and the pre-check go to that stack
+# instead (the ceiling runs around it stay on this one).
 run_wrk() { # id label check-path script args...
-    local id=$1 label=$2 check=$3 script=$4
+    local id=$1 label=$2 check=$3 script=$4 u=${target:-$url}
     shift 4
-    local cmd=(wrk "-t$threads" "-c$conns" "-d$dur" --timeout 30s -s "tests/bench/$script" "$url" -- "$@")
+    local cmd=(wrk "-t$threads" "-c$conns" "-d$dur" --timeout 30s -s "tests/bench/$script" "$u" -- "$@")
     local problems=() code line
     if [ "$script" = store.lua ]; then
         code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
             --data-binary "$(awk -v meter=bench-s-check -v from=1577836800 -v step=60 -v count=10 \
-                -f tests/bench/readings.awk)" "$url$check")
+                -f tests/bench/readings.awk)" "$u$check")
     else
-        code=$(curl -s -o /dev/null -w '%{http_code}' "$url$check")
+        code=$(curl -s -o /dev/null -w '%{http_code}' "$u$check")
     fi
     [ "$code" = 200 ] || problems+=("**pre-check $check answered $code**")
     local near=""
@@ -244,6 +263,56 @@ mem_row() { # id label readings before after
     row "$1: $2" - - - - "used_memory +$bytes B for $3 readings = **$(calc '%.1f' "$bytes / $3") B/reading**"
 }
 
+
+rcli() { redis-cli -s "$VAR/redis.sock" "$@"; }
+
+# "BYTES KEYS DETAIL": MEMORY USAGE (SAMPLES 0: every element counted) summed over
+# every key of METER (SCAN MATCH joi:{METER}:*), and each key's share.
+meter_bytes() { # meter
+    local k b total=0 n=0 detail=""
+    while read -r k; do
+        [ -n "$k" ] || continue
+        b=$(rcli MEMORY USAGE "$k" SAMPLES 0)
+        total=$((total + b)) n=$((n + 1)) detail="$detail ${k##*:}=$b"
+    done < <(rcli --scan --pattern "joi:{$1}:*")
+    echo "$total $n${detail}"
+}
+
+# A row for the bytes per reading of one meter.
+bytes_row() { # id label meter readings
+    local m total keys detail
+    m=$(meter_bytes "$3")
+    total=${m%% *} m=${m#* } keys=${m%% *} detail=${m#* }
+    row "$1: $2" - - - - "MEMORY USAGE of its $keys keys ($detail) = $total B for $4 readings = **$(calc '%.2f' "$total / $4") B/reading**"
+    bytes_total=$total
+}
+
+# One client, one connection (wrk -t1 -c1): a row of its req/s and p50/p99; no
+# ceiling around it (the table's ratio column is for the rows under load).
+run_one() { # id label path
+    local id=$1 label=$2 path=$3 problems=() code line
+    local cmd=(wrk -t1 -c1 "-d$lat_dur" --timeout 30s -s tests/bench/meters.lua "$url" -- "$path")
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$url$path")
+    [ "$code" = 200 ] || problems+=("**pre-check $path answered $code**")
+    say "$id: $(wrk_cmd_text "${cmd[@]}")"
+    "${cmd[@]}" >"$tmp/$id.wrk" 2>&1
+    line=$(grep '^BENCH ' "$tmp/$id.wrk" | tail -n 1)
+    repro+=("$id|$(wrk_cmd_text "${cmd[@]}")")
+    if [ -z "$line" ]; then
+        sed 's/^/    /' "$tmp/$id.wrk" >&2
+        row "$id: $label" 0 - - - "wrk failed: $(head -n 1 "$tmp/$id.wrk")"
+        return
+    fi
+    field() { echo "$line" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
+    local requests rps p50 p99 non2xx
+    requests=$(field requests) rps=$(field rps) p50=$(field p50_ms) p99=$(field p99_ms) non2xx=$(field non2xx)
+    [ "$non2xx" = 0 ] || problems+=("**$non2xx non-2xx of $requests**")
+    [ "$requests" -gt 0 ] || problems+=("**no request completed**")
+    local p="${problems[*]:-}"
+    row "$id: $label" "$(calc '%.1f' "$rps")" "$(calc '%.2f' "$p50")" "$(calc '%.2f' "$p99")" - \
+        "${p:-none} ($requests requests, one client)"
+}
+
 # ---------------------------------------------------------------------------
 # The run
 # ---------------------------------------------------------------------------
@@ -278,14 +347,54 @@ mem_row memory-year "Redis memory per reading, $big_label" "$big_n" "$m2" "$m3"
 row "load-year: POST /readings/store, $load_posts requests of up to $batch readings, one at a time (curl, one connection)" \
     "$(calc '%.2f' "$load_posts / $load_secs")" - - - \
     "$big_n readings in $load_secs s = **$(calc '%.0f' "$big_n / $load_secs") readings/s**"
+# Bytes per reading: every key of a meter, MEMORY USAGE ... SAMPLES 0.
+from_q15=1696118400 # 2023-10-01T00:00:00Z
+queue_meter bench-q15 "$from_q15" 900 $((90 * 96))
+queue_meter bench-one "$from_small" 60 1
+queue_meter bench-day "$from_small" 60 1440
+post_queued
+bytes_row bytes-year "bytes per reading, every key of bench-year: $big_label, readings.awk's day curve, 2-4 decimals" \
+    bench-year "$big_n"
+year_bytes=$bytes_total
+bytes_row bytes-q15 "bytes per reading, every key of bench-q15: 90 days of 15-minute readings ($((90 * 96)))" \
+    bench-q15 $((90 * 96))
+bytes_row bytes-one "fixed cost: every key of a meter with 1 reading" bench-one 1
+bytes_row bytes-day "a meter with one day (1440 1-minute readings, all in its head)" bench-day 1440
+# How many meter-years of minute readings 24 GiB holds, from the year's (or in a
+# quick run the 30 days') bytes per reading, Redis's own used_memory aside.
+host=$((24 * 1024 * 1024 * 1024))
+row "meter-years-24g: meter-years of 1-minute readings in 24 GiB of Redis memory$([ "$quick" = 1 ] && echo ", extrapolated from $big_days days")" \
+    - - - - "24 GiB / ($(calc '%.3f' "$year_bytes / $big_n") B/reading x 525600 readings = $(calc '%.0f' "$year_bytes / $big_n * 525600") B a meter-year) = **$(calc '%.0f' "$host / ($year_bytes / $big_n * 525600)") meter-years**"
+repro+=("bytes|for k in \$(redis-cli -s $VAR/redis.sock --scan --pattern 'joi:{bench-year}:*'); do redis-cli -s $VAR/redis.sock MEMORY USAGE \$k SAMPLES 0; done | awk '{ s += \$1 } END { print s }'")
 repro+=("load|for i in \$(seq 0 $((small_meters - 1))); do awk -v meter=bench-h-\$i -v from=$from_small -v step=900 -v first=0 -v count=$small_n -f tests/bench/readings.awk | curl -s -X POST -H 'Content-Type: application/json' --data-binary @- $url/readings/store >/dev/null; done")
 repro+=("load|for f in \$(seq 0 $batch $((week_n - 1))); do awk -v meter=bench-week -v from=$from_week -v step=60 -v first=\$f -v count=$batch -v total=$week_n -f tests/bench/readings.awk | curl -s -X POST -H 'Content-Type: application/json' --data-binary @- $url/readings/store >/dev/null; done")
 repro+=("load-year|for f in \$(seq 0 $batch $((big_n - 1))); do awk -v meter=bench-year -v from=$from_big -v step=60 -v first=\$f -v count=$batch -v total=$big_n -f tests/bench/readings.awk | curl -s -X POST -H 'Content-Type: application/json' --data-binary @- $url/readings/store >/dev/null; done")
 repro+=("memory|redis-cli -s $VAR/redis.sock info memory | grep '^used_memory:'   # before and after a load")
 rss_loaded=$(worker_rss)
 
-# 2. Store: 10 readings per request, spread over 1000 meters.
-run_wrk store "POST /readings/store, 10 readings per request, 1000 meters" /readings/store store.lua 1000 10 "$threads"
+# 2. Store: 10 readings per request, spread over 1000 meters, between two runs of
+# the same POSTs to a no-op FastCGI (tests/bench/noop_fcgi.c) that lighttpd starts
+# in the workers' place, on a second lighttpd of the same config (its own port
+# and folder, the same Redis for the config check joi-service makes).
+wrk_rps() { grep '^BENCH ' "$tmp/$1.wrk" 2>/dev/null | tail -n 1 | tr ' ' '\n' | awk -F= '$1 == "rps" { print $2 }'; }
+${CC:-cc} -O2 -o "$tmp/noop-fcgi" tests/bench/noop_fcgi.c -lfcgi || die "building tests/bench/noop_fcgi.c failed"
+VAR=$tmp/noop PORT=$noop_port REDIS=$JOI_REDIS JOI_WORKER_WRAPPER=$tmp/noop-fcgi \
+    "$here/scripts/joi-service" start >"$tmp/noop.log" 2>&1 || {
+    cat "$tmp/noop.log" >&2
+    die "the no-op FastCGI did not start"
+}
+store_args=(/readings/store store.lua 1000 10 "$threads")
+# (In a quick run the no-op's runs are as short as the ceiling's.)
+noop_dur=$dur
+[ "$quick" = 0 ] || noop_dur=$ceil_dur
+target=$noop_url dur=$noop_dur run_wrk noop-store "the same POSTs to a no-op FastCGI (reads the body, answers {}), same lighttpd config" "${store_args[@]}"
+run_wrk store "POST /readings/store, 10 readings per request, 1000 meters" "${store_args[@]}"
+target=$noop_url dur=$noop_dur run_wrk noop-store-after "the no-op FastCGI again, after the store row" "${store_args[@]}"
+VAR=$tmp/noop REDIS=$JOI_REDIS "$here/scripts/joi-service" stop >/dev/null 2>&1
+noop_a=$(wrk_rps noop-store) noop_b=$(wrk_rps noop-store-after) store_rps=$(wrk_rps store)
+row "store-vs-noop: store / the no-op FastCGI receiving the same POSTs (mean of the runs before and after)" - - - - \
+    "$(calc '%.0f' "${store_rps:-0}") / $(calc '%.0f' "(${noop_a:-0} + ${noop_b:-0}) / 2") req/s = **$(awk -v s="${store_rps:-0}" -v a="${noop_a:-0}" -v b="${noop_b:-0}" 'BEGIN { if (a + b > 0) printf "%.3f", 2 * s / (a + b); else print 0 }') of the no-op ceiling**"
+repro+=("noop-store|cc -O2 -o /tmp/noop-fcgi tests/bench/noop_fcgi.c -lfcgi && VAR=/tmp/noop PORT=$noop_port REDIS=$JOI_REDIS JOI_WORKER_WRAPPER=/tmp/noop-fcgi scripts/joi-service start   # then the wrk line above it")
 
 # 3. Read a meter with 100 readings (spread over the 100 such meters).
 run_wrk read-100 "GET /readings/read/{id}, $small_n readings ($small_meters meters)" \
@@ -305,6 +414,23 @@ run_wrk compare-year "GET /price-plans/compare-all/bench-year, $big_n readings (
 run_wrk recommend-year "GET /price-plans/recommend/bench-year?limit=1, $big_n readings" \
     '/price-plans/recommend/bench-year?limit=1' meters.lua '/price-plans/recommend/bench-year?limit=1'
 
+# One client, one connection: the latency of the year-long reads (issue 14's
+# targets are one client's p50).  The range starts and ends at arbitrary seconds,
+# two days after the first reading and about three days before the last.
+range_from=$((from_big + 2 * 86400 + 19043))
+range_to=$((from_big + (big_days - 3) * 86400 + 70867))
+span="$big_n readings ($big_days days, 1-minute)"
+run_one one-compare-year "one client: GET /price-plans/compare-all/bench-year, no range, $span" \
+    /price-plans/compare-all/bench-year
+run_one one-compare-range "one client: GET /price-plans/compare-all/bench-year?from=$range_from&to=$range_to ($(((range_to - range_from) / 86400)) days, arbitrary seconds)" \
+    "/price-plans/compare-all/bench-year?from=$range_from&to=$range_to"
+run_one one-usage-day "one client: GET /readings/usage/bench-year?period=day, $span" \
+    '/readings/usage/bench-year?period=day'
+run_one one-usage-month "one client: GET /readings/usage/bench-year?period=month, $span" \
+    '/readings/usage/bench-year?period=month'
+run_one one-read-year "one client: GET /readings/read/bench-year, the whole $span ($(curl -s -o /dev/null -w '%{size_download}' "$url/readings/read/bench-year") B of JSON)" \
+    /readings/read/bench-year
+
 # The same week priced against plans with four time-of-use windows each; the
 # plans file is loaded last so that every row above ran with the default plans.
 "$build/joi-admin" load-config tests/bench/plans-tou.json >/dev/null || die "loading tests/bench/plans-tou.json failed"
@@ -312,9 +438,103 @@ repro+=("compare-week-tou|JOI_REDIS=unix:$VAR/redis.sock build/joi-admin load-co
 run_wrk compare-week-tou "GET /price-plans/compare-all/bench-week, $week_n readings, 3 plans x 4 time-of-use windows" \
     /price-plans/compare-all/bench-week meters.lua /price-plans/compare-all/bench-week
 
+# Redis busy with one batch: 10,000 readings at random seconds over a year, in
+# random order, into bench-year (every one of its days gets readings merged in;
+# last, because it changes bench-year).  The longest command Redis ran meanwhile
+# is in SLOWLOG with slowlog-log-slower-than 0.
+awk -v meter=bench-year -v t0="$from_big" 'BEGIN {
+    srand(7)
+    printf "{\"smartMeterId\":\"%s\",\"electricityReadings\":[", meter
+    for (i = 0; i < 10000; i++)
+        printf "%s{\"time\":%d,\"reading\":%d.%03d%d}", (i ? "," : ""), t0 + int(rand() * 365 * 86400),
+            int(rand() * 2), int(rand() * 1000), 1 + int(rand() * 9)
+    print "]}"
+}' >"$tmp/spread.json"
+rcli CONFIG SET slowlog-max-len 100000 >/dev/null
+rcli CONFIG SET slowlog-log-slower-than 0 >/dev/null
+rcli SLOWLOG RESET >/dev/null
+spread=$(curl -s -o "$tmp/spread.out" -w '%{http_code} %{time_total}' --max-time 60 -X POST \
+    -H 'Content-Type: application/json' --data-binary "@$tmp/spread.json" "$url/readings/store")
+rcli --no-raw SLOWLOG GET 100000 >"$tmp/slowlog"
+rcli CONFIG SET slowlog-log-slower-than 10000 >/dev/null
+rcli CONFIG SET slowlog-max-len 128 >/dev/null
+# "longest-us its-command commands total-us", SLOWLOG's own commands left out
+# (redis-cli pads "4) 1)" to "4)  1)" when a command has 10 arguments or more)
+busy=$(awk '/^ *3\) \(integer\)/ { d = $3; next }
+    /^ *4\) +1\) "/ { c = $3; gsub(/"/, "", c); if (tolower(c) == "slowlog" || tolower(c) == "config") next
+        n++; t += d; if (d > m) { m = d; mc = c } }
+    END { printf "%d %s %d %d", m, (mc == "" ? "-" : mc), n, t }' "$tmp/slowlog")
+read -r busy_us busy_cmd busy_n busy_total <<<"$busy"
+spread_code=${spread%% *}
+p="none"
+[ "$spread_code" = 200 ] || p="**the client got $spread_code: $(head -c 200 "$tmp/spread.out")**"
+row "redis-busy: POST /readings/store, one batch of 10,000 readings at random seconds over a year, shuffled, into bench-year$([ "$quick" = 1 ] && echo " ($big_days days loaded)")" \
+    - - - - "$p; client: $spread_code in $(calc '%.3f' "${spread#* }") s; Redis ran $busy_n commands, $(calc '%.1f' "$busy_total / 1000") ms in all; the longest ($busy_cmd) **$(calc '%.2f' "$busy_us / 1000") ms**"
+repro+=("redis-busy|redis-cli -s $VAR/redis.sock CONFIG SET slowlog-log-slower-than 0; redis-cli -s $VAR/redis.sock CONFIG SET slowlog-max-len 100000; redis-cli -s $VAR/redis.sock SLOWLOG RESET")
+repro+=("redis-busy|curl -s -w '%{http_code} %{time_total}\\n' -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary @spread.json $url/readings/store   # spread.json: 10,000 readings as in scripts/bench.sh")
+repro+=("redis-busy|redis-cli -s $VAR/redis.sock --no-raw SLOWLOG GET 100000   # the largest '3) (integer)' is the longest command in microseconds")
+
 rss_end=$(worker_rss)
 ceiling_now # the ceiling after the last row
 fill_ratios
+
+# Optional: the same year of readings in VictoriaMetrics (Debian's
+# victoria-metrics), imported through /api/v1/import on its own loopback port with
+# its data in the temporary folder; its size on disk after a flush and a forced
+# merge.  Skipped, with a row that says so, when the binary is absent or in a quick run.
+vm_row() {
+    local id="vm-year: VictoriaMetrics, the same $big_n readings (/api/v1/import), bytes on disk per reading"
+    if ! command -v victoria-metrics >/dev/null; then
+        row "$id" - - - - "skipped: no victoria-metrics binary (apt-get install victoria-metrics)"
+        return
+    fi
+    if [ "$quick" = 1 ]; then
+        row "$id" - - - - "skipped in a quick run"
+        return
+    fi
+    local vport vurl before after i
+    vport=$port
+    while [ "$vport" = "$port" ] || [ "$vport" = "$noop_port" ]; do vport=$(free_port) || return; done
+    vurl=http://127.0.0.1:$vport
+    victoria-metrics -storageDataPath="$tmp/vm" -httpListenAddr="127.0.0.1:$vport" -retentionPeriod=100y \
+        -loggerLevel=ERROR >"$tmp/vm.log" 2>&1 &
+    vm_pid=$!
+    for i in $(seq 100); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "$vurl/health")" = 200 ] && break
+        sleep 0.1
+    done
+    awk -v meter=bench-year -v from="$from_big" -v step=60 -v count="$big_n" -f tests/bench/readings.awk |
+        awk -v RS='{"time":' -F'[,:}]' 'NR > 1 { t[++n] = $1 "000"; v[n] = $3 }
+            END { printf "{\"metric\":{\"__name__\":\"reading\",\"meter\":\"bench-year\"},\"values\":["
+                  for (i = 1; i <= n; i++) printf "%s%s", (i > 1 ? "," : ""), v[i]
+                  printf "],\"timestamps\":["
+                  for (i = 1; i <= n; i++) printf "%s%s", (i > 1 ? "," : ""), t[i]
+                  print "]}" }' >"$tmp/vm-import.json"
+    local code
+    code=$(curl -s -o "$tmp/vm-import.out" -w '%{http_code}' --max-time 60 --data-binary "@$tmp/vm-import.json" "$vurl/api/v1/import")
+    curl -s "$vurl/internal/force_flush" >/dev/null
+    curl -s "$vurl/internal/force_merge" >/dev/null
+    # the merge runs in the background: wait until the size stays put (at most 20 s)
+    before=-1
+    for i in $(seq 40); do
+        sleep 0.5
+        after=$(du -sb "$tmp/vm/data" | cut -f1)
+        [ "$after" = "$before" ] && break
+        before=$after
+    done
+    local n
+    n=$(curl -s "$vurl/api/v1/query?query=count_over_time(reading\[400d\])&time=$((from_big + big_days * 86400))" |
+        sed -n 's/.*"value":\[[0-9.]*,"\([0-9]*\)"\].*/\1/p')
+    kill "$vm_pid" 2>/dev/null && wait "$vm_pid" 2>/dev/null
+    vm_pid=""
+    if [ "$code" != 204 ] || [ "${n:-0}" != "$big_n" ]; then
+        row "$id" - - - - "**import answered $code, $n readings counted back**"
+        return
+    fi
+    row "$id" - - - - "$(du -sb "$tmp/vm" | cut -f1) B on disk in all (of which data/ $after B) for $n readings = **$(calc '%.2f' "$(du -sb "$tmp/vm" | cut -f1) / $n") B/reading** (data/ alone $(calc '%.2f' "$after / $n"); ours: $(calc '%.2f' "$year_bytes / $big_n") B/reading of Redis memory)"
+    repro+=("vm-year|victoria-metrics -storageDataPath=/tmp/vm -httpListenAddr=127.0.0.1:$vport -retentionPeriod=100y &   # then POST the readings as one JSON line to /api/v1/import, GET /internal/force_flush and /internal/force_merge, du -sb /tmp/vm/data")
+}
+vm_row
 
 # ---------------------------------------------------------------------------
 # Report
