@@ -303,22 +303,15 @@ static int migrate_server(struct joi_redis *conn, long long page, FILE *out,
     char cursor[32] = "0", pattern[16];
     snprintf(pattern, sizeof pattern, "joi:{*}:%s", JOI_LAYOUT_READINGS);
     do {
-        const char *argv[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
-        redisReply *rep = joi_redis_run_str(conn, 6, argv, err);
-        if (rep == NULL)
+        redisReply *rep;
+        const redisReply *keys = joi_redis_scan(conn, cursor, pattern, &rep, err);
+        if (keys == NULL)
             return -1;
-        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-            rep->element[0]->type != REDIS_REPLY_STRING || rep->element[0]->len >= sizeof cursor ||
-            rep->element[1]->type != REDIS_REPLY_ARRAY) {
-            freeReplyObject(rep);
-            return joi_error_set(err, 500, "the store answered SCAN with an unexpected reply");
-        }
-        memcpy(cursor, rep->element[0]->str, rep->element[0]->len + 1);
-        size_t n = rep->element[1]->elements;
+        size_t n = keys->elements;
         char(*meters)[JOI_METER_MAX + 1] = joi_mem_alloc((n + 1) * sizeof *meters);
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
-            const redisReply *key = rep->element[1]->element[i];
+            const redisReply *key = keys->element[i];
             const char *suffix;
             if (key->type == REDIS_REPLY_STRING &&
                 joi_layout_key_split(key->str, key->len, meters[k], &suffix) == 0 &&

@@ -552,6 +552,26 @@ void joi_redis_close(struct joi_redis *r)
     r->path = r->host = NULL;
 }
 
+const redisReply *joi_redis_scan(struct joi_redis *r, char cursor[32], const char *pattern,
+                                 redisReply **reply, struct joi_error *err)
+{
+    const char *argv[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
+    redisReply *rep = joi_redis_run_str(r, 6, argv, err);
+    *reply = rep;
+    if (rep == NULL)
+        return NULL;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[0]->type != REDIS_REPLY_STRING || rep->element[0]->len >= 32 ||
+        rep->element[1]->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(rep);
+        *reply = NULL;
+        joi_error_set(err, 500, "the store answered SCAN with an unexpected reply");
+        return NULL;
+    }
+    memcpy(cursor, rep->element[0]->str, rep->element[0]->len + 1);
+    return rep->element[1];
+}
+
 int joi_redis_sink_took(const redisReply *rep)
 {
     return rep == &sink_obj;

@@ -242,19 +242,13 @@ static int redis_meters_each(struct joi_store *s, joi_store_meter_fn fn, void *a
     struct redis_store *r = (struct redis_store *)s;
     char cursor[32] = "0";
     do {
-        const char *argv[] = {"SCAN", cursor, "MATCH", JOI_LAYOUT_METER_PATTERN, "COUNT", "1000"};
-        redisReply *rep = joi_redis_run_str(&r->conn, 6, argv, err);
-        if (rep == NULL)
+        redisReply *rep;
+        const redisReply *keys =
+            joi_redis_scan(&r->conn, cursor, JOI_LAYOUT_METER_PATTERN, &rep, err);
+        if (keys == NULL)
             return -1;
-        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-            rep->element[0]->type != REDIS_REPLY_STRING || rep->element[0]->len >= sizeof cursor ||
-            rep->element[1]->type != REDIS_REPLY_ARRAY) {
-            freeReplyObject(rep);
-            return joi_error_set(err, 500, "the store answered with an unexpected reply");
-        }
-        memcpy(cursor, rep->element[0]->str, rep->element[0]->len + 1);
-        for (size_t i = 0; i < rep->element[1]->elements; i++) {
-            const redisReply *k = rep->element[1]->element[i];
+        for (size_t i = 0; i < keys->elements; i++) {
+            const redisReply *k = keys->element[i];
             char meter[JOI_METER_MAX + 1];
             const char *suffix;
             if (k->type == REDIS_REPLY_STRING &&

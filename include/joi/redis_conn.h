@@ -84,6 +84,13 @@ redisReply *joi_redis_eval(struct joi_redis *r, const char *script, const char *
 int joi_redis_pipeline(struct joi_redis *r, int ncmd, const char **const *argvs, const int *argcs,
                        redisReply **reps, struct joi_error *err);
 
+/* One page of SCAN MATCH pattern from cursor (a NUL-terminated decimal, at most 31
+ * characters; "0" to start), which is set to the next page's ("0" after the last).
+ * Returns the page's array of keys (the caller frees the reply it is part of:
+ * *reply), or NULL with err set. */
+const redisReply *joi_redis_scan(struct joi_redis *r, char cursor[32], const char *pattern,
+                                 redisReply **reply, struct joi_error *err);
+
 /* 1 when rep is the reply of a command whose array a sink took. */
 int joi_redis_sink_took(const redisReply *rep);
 
