@@ -94,6 +94,12 @@ struct joi_summary_day {
  * day `day`), buckets included (has_buckets = 1).  Free with joi_summary_day_free. */
 void joi_summary_day_build(const struct joi_reading *r, size_t n, int64_t day,
                            struct joi_summary_day *out);
+/* The same for the readings of r[0..n) with from <= time <= to alone (r sorted,
+ * distinct, all in day `day`): returns 1 with out built, or 0 (out untouched) when
+ * none is in the range.  A ranged summary is the records of the whole days inside
+ * the range and this for its edge days, put together by joi_summary_from_days(). */
+int joi_summary_day_build_range(const struct joi_reading *r, size_t n, int64_t day, int64_t from,
+                                int64_t to, struct joi_summary_day *out);
 void joi_summary_day_free(struct joi_summary_day *d); /* frees long_intervals; d can be NULL */
 
 /* The summary of a meter from its days d[0..n) (ascending by day, each with its
