@@ -2,9 +2,10 @@
 intervals) must price exactly like the readings themselves.  Stores random
 batches out of order, with replaced times and long gaps, through the real
 service, then compares compare-all over the whole history (priced from the
-aggregates) with the same request restricted by from/to (priced from the
-readings), for flat plans and for time-of-use plans with windows on and off
-bucket edges.  Run by aggregates_test.sh."""
+aggregates) with the same request over from=0&to=253402300799, and ranged
+requests at arbitrary seconds with the whole history of a twin meter that holds
+only the readings of the range, for flat plans and for time-of-use plans with
+windows on and off bucket edges.  Run by aggregates_test.sh."""
 import http.client
 import json
 import os
@@ -75,17 +76,55 @@ def store_history(meter, in_order):
     if in_order:
         for _ in range(5):
             batches.append(rng.choice(batches))
+    final = {}
     for batch in batches:
         status, data = request("POST", "/readings/store",
                                json.dumps({"smartMeterId": meter, "electricityReadings": batch}))
         if status != 200:
             check("store a batch", False, "%d %s" % (status, data[:200]))
-            return
+            return final
+        for r in batch:  # the last one of a time wins
+            final[r["time"]] = r["reading"]
+    return final
 
 
-def compare(meter, label):
+def store_twins(meter, final):
+    """Ranges at arbitrary seconds (one inside a day, one of whole UTC days, one
+    that starts before the first reading, ends inside split buckets), each with a twin meter that holds only
+    the readings of meter inside it, in order.  Returns [(from, to, twin)]."""
+    times = sorted(final)
+    t0, t1 = times[0], times[-1]
+    ranges = [(t0 + 3 * 86400 + 1234, t0 + 3 * 86400 + 40000),
+              ((t0 // 86400 + 2) * 86400, (t1 // 86400 - 1) * 86400 - 1),
+              (t0 - 5000, t0 + (t1 - t0) // 2 + 17)]
+    # Ends inside buckets the Kathmandu plan splits (16:10 there is 10:25 UTC, its
+    # midnight 18:15 UTC): those buckets are priced from the readings around them,
+    # which must stop at the range's ends.
+    for d in (4, 9, 15):
+        day = t0 // 86400 + d
+        ranges.append((day * 86400 + 10 * 3600 + 610, (day + 5) * 86400 + 18 * 3600 + 1190))
+    for _ in range(3):
+        a = rng.randrange(t0 - 3600, t1)
+        ranges.append((a, rng.randrange(a, t1 + 3600)))
+    out = []
+    for i, (a, b) in enumerate(ranges):
+        twin = "%s-r%d" % (meter, i)
+        inside = [{"time": x, "reading": final[x]} for x in times if a <= x <= b]
+        for j in range(0, len(inside), 1000):
+            status, data = request("POST", "/readings/store", json.dumps(
+                {"smartMeterId": twin, "electricityReadings": inside[j:j + 1000]}))
+            if status != 200:
+                check("store a twin's batch", False, "%d %s" % (status, data[:200]))
+        out.append((a, b, twin))
+    return out
+
+
+def compare(meter, label, ranged_path=None):
+    """compare-all of meter's whole history against ranged_path's answer (by default
+    the same meter over from=0&to=253402300799)."""
     s1, whole = request("GET", "/price-plans/compare-all/" + meter)
-    s2, ranged = request("GET", "/price-plans/compare-all/%s?from=0&to=253402300799" % meter)
+    s2, ranged = request("GET", ranged_path or
+                         "/price-plans/compare-all/%s?from=0&to=253402300799" % meter)
     if s1 != 200 or s2 != 200:
         check(label, False, "statuses %d %d" % (s1, s2))
         return
@@ -105,10 +144,21 @@ def compare(meter, label):
 
 def main():
     shuffled, in_order = "aggregates-%d" % os.getpid(), "aggregates-in-order-%d" % os.getpid()
-    store_history(shuffled, False)
-    store_history(in_order, True)
+    twins = [(shuffled, store_twins(shuffled, store_history(shuffled, False))),
+             (in_order, store_twins(in_order, store_history(in_order, True)))]
+
+    def ranged(what):
+        # A ranged answer (the day records of the range's whole days, the edge days'
+        # readings) is the whole-history answer of a twin holding only that range.
+        for meter, ts in twins:
+            for a, b, twin in ts:
+                compare(twin, "%s: %s?from=%d&to=%d prices like a meter of just those readings"
+                        % (what, meter, a, b),
+                        "/price-plans/compare-all/%s?from=%d&to=%d" % (meter, a, b))
+
     compare(shuffled, "flat plans: aggregates price like the readings")
     compare(in_order, "flat plans, batches in order: aggregates price like the readings")
+    ranged("flat plans")
     load({"timezone": "Europe/London", "maxGapSeconds": 7200, "pricePlans": [
         {"id": "flat", "supplier": "a", "unitRate": 0.25, "standingCharge": 0.4},
         {"id": "peak", "supplier": "b", "unitRate": 0.3, "peakTimeMultipliers": [
@@ -120,6 +170,7 @@ def main():
                                  {"dayOfWeek": "SUNDAY", "multiplier": 0.7}]}]})
     compare(shuffled, "time-of-use plans, windows inside buckets, gaps: aggregates price like the readings")
     compare(in_order, "time-of-use plans, batches in order: aggregates price like the readings")
+    ranged("time-of-use plans")
     subprocess.run([ADMIN, "load-config", os.path.join(ROOT, "redis/plans.json")], check=True,
                    capture_output=True)
     print("%d passed, %d failed" % (passed, failed))
