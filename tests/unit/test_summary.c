@@ -334,6 +334,28 @@ static void ranged_both_ways(const char *doc, unsigned seed)
             free(exact);
             free(fast);
         }
+        /* Usage by every period from the same summary, where its edges are on the
+         * half-hour grid (not in Kathmandu, +5:45): what the readings give. */
+        for (int period = JOI_HOUR; period <= JOI_MONTH; period++) {
+            struct joi_bucket *be, *bf;
+            size_t ne, nf;
+            CU_ASSERT_EQUAL_FATAL(joi_usage_buckets(in.items, in.n, c->max_gap, c->timezone,
+                                                    (enum joi_period)period, &be, &ne),
+                                  0);
+            int got = joi_usage_buckets_summary(&s, c->max_gap, c->timezone,
+                                                (enum joi_period)period, &bf, &nf);
+            CU_ASSERT_EQUAL(got, strcmp(c->timezone, "Asia/Kathmandu") == 0 && in.n >= 2);
+            if (got == 0) {
+                CU_ASSERT_EQUAL_FATAL(nf, ne);
+                for (size_t i = 0; i < ne; i++) {
+                    CU_ASSERT_EQUAL(bf[i].start, be[i].start);
+                    CU_ASSERT_EQUAL(bf[i].end, be[i].end);
+                    CU_ASSERT_DOUBLE_EQUAL(bf[i].kwh, be[i].kwh, 1e-9 * fabs(be[i].kwh) + 1e-12);
+                }
+            }
+            free(be);
+            free(bf);
+        }
         joi_summary_free(&s);
         for (size_t i = 0; i < nd; i++)
             joi_summary_day_free(&d[i]);
@@ -361,7 +383,8 @@ void add_summary_suite(void)
         {"usage buckets add up to the total", test_usage_buckets_add_up},
         {"usage days across a clock change", test_usage_days_across_clock_change},
         {"usage skips buckets only a gap crosses", test_usage_skips_gaps},
-        {"a ranged summary from day records prices like the readings", test_ranged_from_days},
+        {"a ranged summary from day records prices and buckets usage like the readings",
+         test_ranged_from_days},
         {NULL, NULL},
     };
     test_add_suite("summary", tests);
