@@ -52,14 +52,18 @@ int joi_handle_usage(struct joi_ctx *c, struct joi_error *err)
         return -1;
     struct joi_readings r;
     joi_readings_init(&r);
+    struct joi_summary sm;
+    joi_summary_init(&sm);
     struct joi_bucket *b = NULL;
     size_t nb = 0;
     int rc = -1;
-    if (s->ops->readings_get(s, c->meter, from, to, 0, &r, err) != 0 ||
-        joi_pricing_readings_check(r.n, ranged, "bucketed", "narrow the range with from and to",
-                                   err))
+    /* The pre-aggregates of the range (the day records of its whole days): the
+     * readings only when they cannot give the buckets. */
+    if (s->ops->summary_range(s, c->meter, from, to, &sm, err) != 0 ||
+        joi_pricing_readings_check((size_t)sm.count, ranged, "bucketed",
+                                   "narrow the range with from and to", err))
         goto out;
-    if (r.n == 0) { /* an empty range is fine, a meter without any reading is a 404 */
+    if (sm.count == 0) { /* an empty range is fine, a meter without any reading is a 404 */
         long long count = 0;
         if (s->ops->readings_count(s, c->meter, &count, err) != 0)
             goto out;
@@ -68,13 +72,19 @@ int joi_handle_usage(struct joi_ctx *c, struct joi_error *err)
             goto out;
         }
     }
-    joi_readings_sort_unique(&r);
-    if (r.n >= 2) {
-        int64_t t0 = r.items[0].time, t1 = r.items[r.n - 1].time;
-        if (joi_pricing_span_check(t1 - t0, err) || too_many_buckets(cfg, t0, t1, period, err))
+    if (sm.count >= 2 && (joi_pricing_span_check(sm.last - sm.first, err) ||
+                          too_many_buckets(cfg, sm.first, sm.last, period, err)))
+        goto out;
+    int got = joi_usage_buckets_summary(&sm, cfg->max_gap, cfg->timezone, period, &b, &nb);
+    if (got == 1) {
+        if (s->ops->readings_get(s, c->meter, from, to, 0, &r, err) != 0 ||
+            joi_pricing_readings_check(r.n, ranged, "bucketed", "narrow the range with from and to",
+                                       err))
             goto out;
+        joi_readings_sort_unique(&r);
+        got = joi_usage_buckets(r.items, r.n, cfg->max_gap, cfg->timezone, period, &b, &nb);
     }
-    if (joi_usage_buckets(r.items, r.n, cfg->max_gap, cfg->timezone, period, &b, &nb) != 0) {
+    if (got != 0) {
         joi_error_set(err, 500, "the time zone %s could not be used", cfg->timezone);
         goto out;
     }
@@ -97,6 +107,7 @@ int joi_handle_usage(struct joi_ctx *c, struct joi_error *err)
     rc = 0;
 out:
     free(b);
+    joi_summary_free(&sm);
     joi_readings_free(&r);
     return rc;
 }

@@ -179,8 +179,12 @@ int joi_layout_head_parse(const char *h, size_t len, int64_t *day,
         return joi_error_set(err, 500, "the store holds a malformed reading");
     *day = d;
     size_t count = 0;
-    for (const char *p = nl + 1; p < h + len; p++)
-        count += *p == '\n';
+    for (const char *p = nl + 1, *end = h + len; p < end; count++) {
+        const char *e = memchr(p, '\n', (size_t)(end - p));
+        if (e == NULL)
+            break;
+        p = e + 1;
+    }
     struct head_item *items = joi_mem_alloc((count + 1) * sizeof *items);
     size_t k = 0;
     int ascending = 1; /* a meter sends in order: then no sort is needed */

@@ -16,6 +16,7 @@
 
 #include "joi/buf.h"
 #include "joi/price.h"
+#include "joi/summary.h"
 #include "joi/timeparse.h"
 
 static char current_tz[80];
@@ -454,18 +455,13 @@ static int64_t bucket_next(int64_t start, enum joi_period period, const struct t
     return start;
 }
 
-int joi_usage_buckets(const struct joi_reading *r, size_t n, int64_t max_gap, const char *tz,
-                      enum joi_period period, struct joi_bucket **out, size_t *nout)
+/* The edges of the calendar buckets of the current zone from the one that holds t0
+ * until past t1: *edges malloc'ed (caller frees), *ne >= 2.  Returns 0, or -1 when
+ * the zone cannot be used. */
+static int usage_edges(int64_t t0, int64_t t1, enum joi_period period, int64_t **out, size_t *nout)
 {
-    *out = NULL;
-    *nout = 0;
-    if (n < 2)
-        return 0;
-    use_tz(tz);
-    int64_t t0 = r[0].time, t1 = r[n - 1].time;
     struct tm day0 = {0};
     int64_t first = bucket_start(t0, period, &day0);
-    /* Bucket edges from the first bucket's start until past t1. */
     size_t cap = 64, ne = 0;
     int64_t *edges = joi_mem_alloc(cap * sizeof *edges);
     int stuck = 0;
@@ -489,6 +485,23 @@ int joi_usage_buckets(const struct joi_reading *r, size_t n, int64_t max_gap, co
         if (e > t1)
             break;
     }
+    *out = edges;
+    *nout = ne;
+    return 0;
+}
+
+int joi_usage_buckets(const struct joi_reading *r, size_t n, int64_t max_gap, const char *tz,
+                      enum joi_period period, struct joi_bucket **out, size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    if (n < 2)
+        return 0;
+    use_tz(tz);
+    int64_t *edges;
+    size_t ne;
+    if (usage_edges(r[0].time, r[n - 1].time, period, &edges, &ne) != 0)
+        return -1;
     /* Interior edges are the schedule's bounds: segment i is [edges[i], edges[i+1]). */
     struct joi_schedule s = {.bounds = edges + 1, .values = NULL, .nbounds = ne - 2};
     double *kwh = joi_mem_calloc(ne, sizeof *kwh);
@@ -512,6 +525,63 @@ int joi_usage_buckets(const struct joi_reading *r, size_t n, int64_t max_gap, co
             continue;
         bk[m++] = (struct joi_bucket){edges[k], edges[k + 1], kwh[k]};
     }
+    free(covered);
+    free(kwh);
+    free(edges);
+    *out = bk;
+    *nout = m;
+    return 0;
+}
+
+int joi_usage_buckets_summary(const struct joi_summary *sm, int64_t max_gap, const char *tz,
+                              enum joi_period period, struct joi_bucket **out, size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    if (max_gap > 0 && max_gap < JOI_LONG_INTERVAL)
+        return 1;
+    if (sm->count < 2)
+        return 0;
+    use_tz(tz);
+    int64_t *edges;
+    size_t ne;
+    if (usage_edges(sm->first, sm->last, period, &edges, &ne) != 0)
+        return -1;
+    for (size_t k = 0; k < ne; k++)
+        if (edges[k] % JOI_BUCKET_SECONDS != 0) {
+            free(edges); /* a bucket edge inside a half-hour: only the readings tell */
+            return 1;
+        }
+    double *kwh = joi_mem_calloc(ne, sizeof *kwh);
+    char *covered = joi_mem_calloc(ne, 1);
+    /* A half-hour bucket lies inside one calendar bucket, and is there because an
+     * interval overlaps it. */
+    size_t j = 0;
+    for (size_t i = 0; i < sm->nbuckets; i++) {
+        int64_t lo = sm->buckets[i].index * JOI_BUCKET_SECONDS;
+        while (j + 1 < ne && edges[j + 1] <= lo)
+            j++;
+        kwh[j] += sm->buckets[i].kwh;
+        covered[j] = 1;
+    }
+    struct joi_schedule s = {.bounds = edges + 1, .values = NULL, .nbounds = ne - 2};
+    j = 0;
+    for (size_t i = 0; i < sm->nlong_intervals; i++) {
+        const struct joi_interval *l = &sm->long_intervals[i];
+        if (max_gap > 0 && l->t2 - l->t1 > max_gap)
+            continue;
+        struct joi_reading two[2] = {{l->t1, l->p1}, {l->t2, l->p2}};
+        joi_price_integrate(two, 2, max_gap, &s, kwh, NULL);
+        while (j + 1 < ne && edges[j + 1] <= l->t1)
+            j++;
+        for (size_t k = j; k + 1 < ne && edges[k] < l->t2; k++)
+            covered[k] = 1;
+    }
+    struct joi_bucket *bk = joi_mem_alloc(ne * sizeof *bk);
+    size_t m = 0;
+    for (size_t k = 0; k + 1 < ne; k++)
+        if (covered[k])
+            bk[m++] = (struct joi_bucket){edges[k], edges[k + 1], kwh[k]};
     free(covered);
     free(kwh);
     free(edges);

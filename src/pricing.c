@@ -8,6 +8,7 @@
  * "around" it (within JOI_LONG_INTERVAL of its edges), fetched in as few ranges
  * as possible; every other bucket is priced from its energy alone.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -124,10 +125,12 @@ static int too_few(const char *meter, struct joi_error *err)
 }
 
 /* Prices from a summary, fetching the readings around the buckets inside which
- * a plan changes price (merged into as few ranges as possible).  Returns 0, 1
+ * a plan changes price (merged into as few ranges as possible, and kept inside
+ * [from, to]: sm is the summary of the readings there alone).  Returns 0, 1
  * when only the readings can give the exact answer, -1 with err set. */
 static int price_summary(struct joi_store *s, const char *meter, struct joi_priced *p,
-                         const struct joi_summary *sm, struct joi_error *err)
+                         const struct joi_summary *sm, int64_t from, int64_t to,
+                         struct joi_error *err)
 {
     struct joi_schedule *sched;
     if (joi_schedules_build(p->cfg, sm->first, sm->last, &sched) != 0)
@@ -140,6 +143,10 @@ static int price_summary(struct joi_store *s, const char *meter, struct joi_pric
     for (size_t i = 0; i < nsplit; i++) {
         int64_t lo = split[i] * JOI_BUCKET_SECONDS - JOI_LONG_INTERVAL;
         int64_t hi = (split[i] + 1) * JOI_BUCKET_SECONDS + JOI_LONG_INTERVAL;
+        lo = lo < from ? from : lo;
+        hi = hi > to ? to : hi;
+        if (lo > hi)
+            continue;
         if (nr > 0 && lo <= ranges[2 * nr - 1]) {
             ranges[2 * nr - 1] = hi;
             continue;
@@ -171,20 +178,25 @@ static void priced_plans(const char *meter, struct joi_priced *p)
     p->current = joi_config_account(p->cfg, meter);
 }
 
-/* Prices a whole history from the meter's pre-aggregates sm.  Returns 0, -1 with
- * err set, or 1 when the readings are needed instead. */
+/* Prices from sm, the pre-aggregates of the meter's readings in [from, to] (the
+ * whole history when ranged is 0), with the errors the readings would give.
+ * Returns 0, -1 with err set, or 1 when the readings are needed instead. */
 static int price_from_summary(struct joi_store *s, const char *meter, struct joi_priced *p,
-                              const struct joi_summary *sm, struct joi_error *err)
+                              const struct joi_summary *sm, int64_t from, int64_t to, int ranged,
+                              struct joi_error *err)
 {
     priced_plans(meter, p);
+    if (ranged && joi_pricing_readings_check((size_t)sm->count, ranged, "priced",
+                                             "narrow the range with from and to", err))
+        return -1;
     if (sm->count == 0)
-        return joi_error_no_readings(err, meter, 0);
+        return joi_error_no_readings(err, meter, ranged);
     if (sm->count < 2)
         return too_few(meter, err);
     if (joi_pricing_span_check(sm->last - sm->first, err) ||
         too_many_windows(p->cfg, sm->first, sm->last, err))
         return -1;
-    return price_summary(s, meter, p, sm, err);
+    return price_summary(s, meter, p, sm, from, to, err);
 }
 
 int joi_pricing_price(struct joi_plans *pl, struct joi_store *s, const char *meter, int64_t from,
@@ -203,7 +215,7 @@ int joi_pricing_price(struct joi_plans *pl, struct joi_store *s, const char *met
         int rc = -1;
         p->cfg = joi_plans_at(pl, s, version, err);
         if (p->cfg != NULL)
-            rc = price_from_summary(s, meter, p, &sm, err);
+            rc = price_from_summary(s, meter, p, &sm, INT64_MIN, INT64_MAX, 0, err);
         joi_summary_free(&sm);
         if (rc <= 0)
             return rc;
@@ -211,7 +223,15 @@ int joi_pricing_price(struct joi_plans *pl, struct joi_store *s, const char *met
         p->cfg = joi_plans_current(pl, s, err);
         if (p->cfg == NULL)
             return -1;
-        priced_plans(meter, p);
+        /* The pre-aggregates of the range: the day records of its whole days, the
+         * readings of its two edge days. */
+        struct joi_summary sm;
+        if (s->ops->summary_range(s, meter, from, to, &sm, err) != 0)
+            return -1;
+        int rc = price_from_summary(s, meter, p, &sm, from, to, 1, err);
+        joi_summary_free(&sm);
+        if (rc <= 0)
+            return rc;
     }
     if (s->ops->readings_get(s, meter, from, to, 0, &p->readings, err) != 0 ||
         joi_pricing_readings_check(p->readings.n, ranged, "priced",

@@ -134,6 +134,19 @@ static int mem_summary_get(struct joi_store *s, const char *meter, struct joi_su
     return 0;
 }
 
+static int mem_summary_range(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                             struct joi_summary *out, struct joi_error *err)
+{
+    joi_summary_init(out);
+    struct joi_readings r;
+    joi_readings_init(&r);
+    int rc = mem_readings_get(s, meter, from, to, 0, &r, err);
+    if (rc == 0)
+        joi_summary_build(r.items, r.n, out);
+    joi_readings_free(&r);
+    return rc;
+}
+
 static int mem_readings_get_ranges(struct joi_store *s, const char *meter, const int64_t *ranges,
                                    size_t n, struct joi_readings *out, struct joi_error *err)
 {
@@ -285,6 +298,7 @@ static const struct joi_store_ops mem_ops = {
     .readings_get = mem_readings_get,
     .readings_each = mem_readings_each,
     .summary_get = mem_summary_get,
+    .summary_range = mem_summary_range,
     .readings_get_ranges = mem_readings_get_ranges,
     .readings_count = mem_readings_count,
     .config_get = mem_config_get,

@@ -302,6 +302,7 @@ static const struct joi_store_ops redis_ops = {
     .readings_get = joi_store_redis_readings_get,
     .readings_each = joi_store_redis_readings_each,
     .summary_get = joi_store_redis_summary_get,
+    .summary_range = joi_store_redis_summary_range,
     .readings_get_ranges = joi_store_redis_readings_get_ranges,
     .readings_count = joi_store_redis_readings_count,
     .config_get = redis_config_get,

@@ -468,6 +468,105 @@ int joi_store_redis_summary_get(struct joi_store *s, const char *meter, struct j
     return rc;
 }
 
+/* Appends the day of rd's readings in [from, to] (rd sorted, all in day `day`,
+ * else a 500) to d[*n] when there are any. */
+static int days_add_part(const struct joi_readings *rd, int64_t day, int64_t from, int64_t to,
+                         struct joi_summary_day *d, size_t *n, struct joi_error *err)
+{
+    if (rd->n > 0 && (joi_layout_day(rd->items[0].time) != day ||
+                      joi_layout_day(rd->items[rd->n - 1].time) != day))
+        return malformed(err);
+    *n += (size_t)joi_summary_day_build_range(rd->items, rd->n, day, from, to, &d[*n]);
+    return 0;
+}
+
+int joi_store_redis_summary_range(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                                  struct joi_summary *out, struct joi_error *err)
+{
+    struct redis_store *r = (struct redis_store *)s;
+    joi_summary_init(out);
+    if (from < 0)
+        from = 0;
+    if (from > to)
+        return 0;
+    if (joi_store_redis_layout_check(r, err) != 0)
+        return -1;
+    int64_t d0 = joi_layout_day(from), d1 = joi_layout_day(to);
+    char ekey[JOI_LAYOUT_KEY_MAX], rkey[JOI_LAYOUT_KEY_MAX], hkey[JOI_LAYOUT_KEY_MAX], s0[24],
+        s1[24];
+    joi_layout_key(ekey, meter, JOI_LAYOUT_DAYS);
+    joi_layout_key(rkey, meter, JOI_LAYOUT_READINGS);
+    joi_layout_key(hkey, meter, JOI_LAYOUT_HEAD);
+    joi_store_redis_digits((long long)(d0 * JOI_LAYOUT_DAY_SECONDS), s0);
+    joi_store_redis_digits((long long)(d1 * JOI_LAYOUT_DAY_SECONDS), s1);
+    /* The records (the whole days inside the range), the edge days' chunks, the head. */
+    const char *c0[] = {"HGETALL", ekey};
+    const char *c1[] = {"ZRANGEBYSCORE", rkey, s0, s0};
+    const char *c2[] = {"ZRANGEBYSCORE", rkey, s1, s1};
+    const char *c3[] = {"GET", hkey};
+    const char **const argvs[] = {c0, c1, c2, c3};
+    const int argcs[] = {2, 4, 4, 2};
+    redisReply *reps[4];
+    if (joi_redis_pipeline(&r->conn, 4, argvs, argcs, reps, err) != 0)
+        return -1;
+    struct joi_summary_day *d = NULL;
+    size_t n = 0, nall = 0;
+    int rc = days_parse(reps[0], &d, &nall, err);
+    int64_t newest = nall > 0 ? d[nall - 1].day : -1;
+    if (rc == 0) {
+        for (size_t i = 0; i < nall; i++) {
+            if (d[i].day > d0 && d[i].day < d1)
+                d[n++] = d[i];
+            else
+                joi_summary_day_free(&d[i]);
+        }
+        d = joi_mem_realloc(d, (n + 3) * sizeof *d);
+        rc = days_fill(r, meter, d, n, err);
+    }
+    struct joi_readings rd;
+    joi_readings_init(&rd);
+    for (int c = 1; c <= 2 && rc == 0; c++) {
+        const redisReply *e;
+        if (c == 2 && d1 == d0)
+            break;
+        if ((rc = joi_store_redis_one_chunk(reps[c], &e, err)) != 0 || e == NULL)
+            continue;
+        rd.n = 0;
+        if (joi_chunk_decode((const unsigned char *)e->str, e->len, &rd, err) != 0) {
+            rc = malformed(err);
+            break;
+        }
+        rc = days_add_part(&rd, c == 1 ? d0 : d1, from, to, d, &n, err);
+    }
+    if (rc == 0 && reps[3]->type != REDIS_REPLY_NIL) {
+        int64_t day;
+        rd.n = 0;
+        if (reps[3]->type != REDIS_REPLY_STRING)
+            rc = malformed(err);
+        else if ((rc = joi_store_redis_head_readings(reps[3]->str, reps[3]->len, &day, &rd, err)) ==
+                     0 &&
+                 rd.n > 0) {
+            if (day <= newest)
+                rc = malformed(err);
+            else
+                rc = days_add_part(&rd, day, from, to, d, &n, err);
+        }
+    }
+    joi_readings_free(&rd);
+    if (rc == 0) {
+        qsort(d, n, sizeof *d, cmp_day);
+        for (size_t i = 1; i < n && rc == 0; i++)
+            if (d[i].day == d[i - 1].day)
+                rc = malformed(err);
+    }
+    if (rc == 0)
+        joi_summary_from_days(d, n, out);
+    days_free(d, n);
+    for (int i = 0; i < 4; i++)
+        freeReplyObject(reps[i]);
+    return rc;
+}
+
 int joi_store_redis_readings_get_ranges(struct joi_store *s, const char *meter,
                                         const int64_t *ranges, size_t n, struct joi_readings *out,
                                         struct joi_error *err)

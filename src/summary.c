@@ -279,6 +279,20 @@ void joi_summary_day_build(const struct joi_reading *r, size_t n, int64_t day,
     joi_summary_free(&sm);
 }
 
+int joi_summary_day_build_range(const struct joi_reading *r, size_t n, int64_t day, int64_t from,
+                                int64_t to, struct joi_summary_day *out)
+{
+    size_t a = 0, b = n;
+    while (a < n && r[a].time < from)
+        a++;
+    while (b > a && r[b - 1].time > to)
+        b--;
+    if (a == b)
+        return 0;
+    joi_summary_day_build(r + a, b - a, day, out);
+    return 1;
+}
+
 void joi_summary_day_free(struct joi_summary_day *d)
 {
     if (d == NULL)

@@ -67,6 +67,14 @@ struct joi_store_ops {
      * both. */
     int (*summary_get)(struct joi_store *s, const char *meter, struct joi_summary *out,
                        long long *config_version, struct joi_error *err);
+    /* The pre-aggregates of the readings with from <= time <= to alone, as if they
+     * were all the meter had: what joi_summary_build() gives for them (sums
+     * within rounding), an interval that crosses from or to left out; count 0
+     * when there are none.  Sorted; free with joi_summary_free.  The Redis store
+     * reads the day records of the whole days inside the range and decodes only
+     * the chunks of the two edge days (and the head). */
+    int (*summary_range)(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                         struct joi_summary *out, struct joi_error *err);
     /* Appends the readings in each of n inclusive ranges [ranges[2i], ranges[2i+1]]
      * to out (in one round trip where the store allows); the caller sorts them. */
     int (*readings_get_ranges)(struct joi_store *s, const char *meter, const int64_t *ranges,

@@ -56,6 +56,8 @@ int joi_store_redis_readings_each(struct joi_store *s, const char *meter, int64_
                                   struct joi_error *err);
 int joi_store_redis_summary_get(struct joi_store *s, const char *meter, struct joi_summary *out,
                                 long long *config_version, struct joi_error *err);
+int joi_store_redis_summary_range(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                                  struct joi_summary *out, struct joi_error *err);
 int joi_store_redis_readings_get_ranges(struct joi_store *s, const char *meter,
                                         const int64_t *ranges, size_t n, struct joi_readings *out,
                                         struct joi_error *err);

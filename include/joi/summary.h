@@ -72,6 +72,16 @@ int joi_price_compare_summary(const struct joi_config *c, const struct joi_summa
                               const struct joi_schedule *sched, const struct joi_reading *around,
                               size_t naround, struct joi_cost *out, struct joi_usage *u);
 
+/* What joi_usage_buckets() gives for the readings sm summarises (sums within
+ * rounding), from sm alone: each half-hour bucket's energy goes to the calendar
+ * bucket that holds it, the long intervals that are not gaps are split at the
+ * calendar edges.  Returns 0, 1 when the summary cannot give it (a calendar edge
+ * off the half-hour grid, as in a :45 zone, or maxGapSeconds max_gap shorter than
+ * JOI_LONG_INTERVAL) and the caller must use the readings, -1 when tz cannot be
+ * used. */
+int joi_usage_buckets_summary(const struct joi_summary *sm, int64_t max_gap, const char *tz,
+                              enum joi_period period, struct joi_bucket **out, size_t *nout);
+
 /* One UTC day of a meter's pre-aggregates, as the chunked layout keeps them beside
  * the day's chunk (joi/layout.h): the day's readings' count, first and last, the
  * buckets of the intervals between the day's own readings, and its own long
@@ -94,6 +104,12 @@ struct joi_summary_day {
  * day `day`), buckets included (has_buckets = 1).  Free with joi_summary_day_free. */
 void joi_summary_day_build(const struct joi_reading *r, size_t n, int64_t day,
                            struct joi_summary_day *out);
+/* The same for the readings of r[0..n) with from <= time <= to alone (r sorted,
+ * distinct, all in day `day`): returns 1 with out built, or 0 (out untouched) when
+ * none is in the range.  A ranged summary is the records of the whole days inside
+ * the range and this for its edge days, put together by joi_summary_from_days(). */
+int joi_summary_day_build_range(const struct joi_reading *r, size_t n, int64_t day, int64_t from,
+                                int64_t to, struct joi_summary_day *out);
 void joi_summary_day_free(struct joi_summary_day *d); /* frees long_intervals; d can be NULL */
 
 /* The summary of a meter from its days d[0..n) (ascending by day, each with its

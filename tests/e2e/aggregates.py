@@ -2,15 +2,18 @@
 intervals) must price exactly like the readings themselves.  Stores random
 batches out of order, with replaced times and long gaps, through the real
 service, then compares compare-all over the whole history (priced from the
-aggregates) with the same request restricted by from/to (priced from the
-readings), for flat plans and for time-of-use plans with windows on and off
-bucket edges.  Run by aggregates_test.sh."""
+aggregates) with the same request over from=0&to=253402300799, and ranged
+requests at arbitrary seconds with the whole history of a twin meter that holds
+only the readings of the range, for flat plans and for time-of-use plans with
+windows on and off bucket edges.  Run by aggregates_test.sh."""
 import http.client
 import json
 import os
 import random
 import subprocess
 import sys
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 PORT = int(os.environ["JOI_TEST_PORT"])
 ADMIN = os.environ["JOI_ADMIN"]
@@ -75,17 +78,55 @@ def store_history(meter, in_order):
     if in_order:
         for _ in range(5):
             batches.append(rng.choice(batches))
+    final = {}
     for batch in batches:
         status, data = request("POST", "/readings/store",
                                json.dumps({"smartMeterId": meter, "electricityReadings": batch}))
         if status != 200:
             check("store a batch", False, "%d %s" % (status, data[:200]))
-            return
+            return final
+        for r in batch:  # the last one of a time wins
+            final[r["time"]] = r["reading"]
+    return final
 
 
-def compare(meter, label):
+def store_twins(meter, final):
+    """Ranges at arbitrary seconds (one inside a day, one of whole UTC days, one
+    that starts before the first reading, ends inside split buckets), each with a twin meter that holds only
+    the readings of meter inside it, in order.  Returns [(from, to, twin)]."""
+    times = sorted(final)
+    t0, t1 = times[0], times[-1]
+    ranges = [(t0 + 3 * 86400 + 1234, t0 + 3 * 86400 + 40000),
+              ((t0 // 86400 + 2) * 86400, (t1 // 86400 - 1) * 86400 - 1),
+              (t0 - 5000, t0 + (t1 - t0) // 2 + 17)]
+    # Ends inside buckets the Kathmandu plan splits (16:10 there is 10:25 UTC, its
+    # midnight 18:15 UTC): those buckets are priced from the readings around them,
+    # which must stop at the range's ends.
+    for d in (4, 9, 15):
+        day = t0 // 86400 + d
+        ranges.append((day * 86400 + 10 * 3600 + 610, (day + 5) * 86400 + 18 * 3600 + 1190))
+    for _ in range(3):
+        a = rng.randrange(t0 - 3600, t1)
+        ranges.append((a, rng.randrange(a, t1 + 3600)))
+    out = []
+    for i, (a, b) in enumerate(ranges):
+        twin = "%s-r%d" % (meter, i)
+        inside = [{"time": x, "reading": final[x]} for x in times if a <= x <= b]
+        for j in range(0, len(inside), 1000):
+            status, data = request("POST", "/readings/store", json.dumps(
+                {"smartMeterId": twin, "electricityReadings": inside[j:j + 1000]}))
+            if status != 200:
+                check("store a twin's batch", False, "%d %s" % (status, data[:200]))
+        out.append((a, b, twin))
+    return out
+
+
+def compare(meter, label, ranged_path=None):
+    """compare-all of meter's whole history against ranged_path's answer (by default
+    the same meter over from=0&to=253402300799)."""
     s1, whole = request("GET", "/price-plans/compare-all/" + meter)
-    s2, ranged = request("GET", "/price-plans/compare-all/%s?from=0&to=253402300799" % meter)
+    s2, ranged = request("GET", ranged_path or
+                         "/price-plans/compare-all/%s?from=0&to=253402300799" % meter)
     if s1 != 200 or s2 != 200:
         check(label, False, "statuses %d %d" % (s1, s2))
         return
@@ -103,12 +144,97 @@ def compare(meter, label):
     check(label, ok, "\n  aggregates: %s\n  readings:   %s" % (whole[:400], ranged[:400]))
 
 
+def usage_edges(t0, t1, tz, period):
+    """The local day or month starts of zone tz from the one holding t0 until past t1."""
+    z = ZoneInfo(tz)
+    d = datetime.fromtimestamp(t0, z).replace(tzinfo=None)
+    s = d.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "month":
+        s = s.replace(day=1)
+    out, k = [], 0
+    while True:
+        if period == "day":
+            n = s + timedelta(days=k)
+        else:
+            y, m = divmod(s.month - 1 + k, 12)
+            n = s.replace(year=s.year + y, month=m + 1)
+        out.append(int(n.replace(tzinfo=z).timestamp()))
+        if out[-1] > t1:
+            return out
+        k += 1
+
+
+def usage_reference(final, a, b, tz, max_gap, period):
+    """Usage buckets of the readings in [a, b], worked out here from the readings:
+    each interval that is not a gap split at the calendar edges (power interpolated),
+    a bucket listed when such an interval overlaps it."""
+    ts = [t for t in sorted(final) if a <= t <= b]
+    if len(ts) < 2:
+        return []
+    e = usage_edges(ts[0], ts[-1], tz, period)
+    kwh, cov, j = [0.0] * len(e), [False] * len(e), 0
+    for t1, t2 in zip(ts, ts[1:]):
+        if max_gap and t2 - t1 > max_gap:
+            continue
+        p1, p2 = final[t1], final[t2]
+        while e[j + 1] <= t1:
+            j += 1
+        k = j
+        while k + 1 < len(e) and e[k] < t2:
+            x, y = max(t1, e[k]), min(t2, e[k + 1])
+            px = p1 + (p2 - p1) * (x - t1) / (t2 - t1)
+            py = p1 + (p2 - p1) * (y - t1) / (t2 - t1)
+            kwh[k] += (px + py) / 2 * (y - x) / 3600
+            cov[k] = True
+            k += 1
+    return [(e[k], e[k + 1], kwh[k]) for k in range(len(e) - 1) if cov[k]]
+
+
+def usage_check(meter, final, a, b, tz, max_gap, label):
+    """GET /readings/usage by day and by month over [a, b] (the whole history when a
+    is None) equals the reference (kWh within 1e-9)."""
+    for period in ("day", "month"):
+        path = "/readings/usage/%s?period=%s" % (meter, period)
+        if a is not None:
+            path += "&from=%d&to=%d" % (a, b)
+        status, body = request("GET", path)
+        want = usage_reference(final, a if a is not None else -1, b if a is not None
+                               else 1 << 62, tz, max_gap, period)
+        got = [(x["start"], x["end"], x["kWh"]) for x in json.loads(body)] \
+            if status == 200 else None
+        ok = got is not None and len(got) == len(want) and all(
+            g[0] == w[0] and g[1] == w[1] and abs(g[2] - w[2]) <= 1e-9 * max(1e-3, abs(w[2]))
+            for g, w in zip(got, want))
+        check("%s: usage by %s %s" % (label, period, path), ok,
+              "\n  service:   %s\n  reference: %s" % (body[:300], want[:4]))
+
+
 def main():
     shuffled, in_order = "aggregates-%d" % os.getpid(), "aggregates-in-order-%d" % os.getpid()
-    store_history(shuffled, False)
-    store_history(in_order, True)
+    finals = {shuffled: store_history(shuffled, False), in_order: store_history(in_order, True)}
+    twins = [(m, store_twins(m, finals[m])) for m in (shuffled, in_order)]
+
+    def usage(what, tz, max_gap):
+        # Usage from the day records (the edge days' readings cut to the range), by
+        # day and month, against the readings worked out here.
+        for meter, ts in twins:
+            usage_check(meter, finals[meter], None, None, tz, max_gap, what)
+            for a, b, _ in ts:
+                usage_check(meter, finals[meter], a, b, tz, max_gap, what)
+
+    def ranged(what):
+        # A ranged answer (the day records of the range's whole days, the edge days'
+        # readings) is the whole-history answer of a twin holding only that range.
+        for meter, ts in twins:
+            for a, b, twin in ts:
+                compare(twin, "%s: %s?from=%d&to=%d prices like a meter of just those readings"
+                        % (what, meter, a, b),
+                        "/price-plans/compare-all/%s?from=%d&to=%d" % (meter, a, b))
+
     compare(shuffled, "flat plans: aggregates price like the readings")
     compare(in_order, "flat plans, batches in order: aggregates price like the readings")
+    ranged("flat plans")
+    usage("UTC", "UTC", 0)
     load({"timezone": "Europe/London", "maxGapSeconds": 7200, "pricePlans": [
         {"id": "flat", "supplier": "a", "unitRate": 0.25, "standingCharge": 0.4},
         {"id": "peak", "supplier": "b", "unitRate": 0.3, "peakTimeMultipliers": [
@@ -120,6 +246,8 @@ def main():
                                  {"dayOfWeek": "SUNDAY", "multiplier": 0.7}]}]})
     compare(shuffled, "time-of-use plans, windows inside buckets, gaps: aggregates price like the readings")
     compare(in_order, "time-of-use plans, batches in order: aggregates price like the readings")
+    ranged("time-of-use plans")
+    usage("Europe/London, maxGapSeconds 7200", "Europe/London", 7200)
     subprocess.run([ADMIN, "load-config", os.path.join(ROOT, "redis/plans.json")], check=True,
                    capture_output=True)
     print("%d passed, %d failed" % (passed, failed))

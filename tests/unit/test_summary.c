@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "joi/buf.h"
 #include "joi/config.h"
+#include "joi/layout.h"
 #include "joi/summary.h"
 #include "suites.h"
 
@@ -242,6 +244,134 @@ static void test_usage_skips_gaps(void)
     free(b);
 }
 
+/* A ranged summary as the Redis store builds it (the records of the whole days
+ * inside [from, to] through the record codec, the edge days' readings cut to the
+ * range, put together by joi_summary_from_days) prices like the readings in
+ * [from, to]: random histories, random from/to at any second, maxGapSeconds gaps,
+ * windows inside buckets. */
+static void ranged_both_ways(const char *doc, unsigned seed)
+{
+    struct joi_config *c = config(doc);
+    struct joi_readings r;
+    joi_readings_init(&r);
+    int64_t t = 1774000000 + lcg(&seed) % 86400;
+    for (int i = 0; i < 6000; i++) {
+        unsigned x = lcg(&seed);
+        t += x % 60 == 0 ? 1700 + x % 20000 : 30 + x % 600;
+        joi_readings_push(&r, t, (double)(lcg(&seed) % 5000) / 1000.0);
+    }
+    int64_t span = r.items[r.n - 1].time - r.items[0].time;
+    for (int round = 0; round < 40; round++) {
+        int64_t from = r.items[0].time - 3600 + (int64_t)(lcg(&seed) % (unsigned)(span / 2));
+        int64_t to = from + (int64_t)(lcg(&seed) % (unsigned)span);
+        if (round == 0) {
+            from = r.items[0].time; /* the whole history */
+            to = r.items[r.n - 1].time;
+        } else if (round == 1) {
+            from = (from / 86400 + 1) * 86400; /* whole days */
+            to = (to / 86400) * 86400 - 1;
+        }
+        int64_t d0 = from / 86400, d1 = to / 86400;
+        struct joi_readings in;
+        joi_readings_init(&in);
+        size_t nd = 0;
+        struct joi_summary_day *d = calloc(r.n + 1, sizeof *d);
+        for (size_t i = 0; i < r.n;) {
+            size_t j = i;
+            int64_t day = r.items[i].time / 86400;
+            while (j < r.n && r.items[j].time / 86400 == day)
+                j++;
+            for (size_t k = i; k < j; k++)
+                if (r.items[k].time >= from && r.items[k].time <= to)
+                    joi_readings_push(&in, r.items[k].time, r.items[k].kw);
+            if (day > d0 && day < d1) {
+                struct joi_buf chunk, rec;
+                struct joi_error err;
+                joi_buf_init(&chunk);
+                joi_buf_init(&rec);
+                CU_ASSERT_EQUAL_FATAL(
+                    joi_layout_day_build(r.items + i, j - i, day, &chunk, &rec, &err), 0);
+                CU_ASSERT_EQUAL_FATAL(joi_layout_day_decode(day, (const unsigned char *)rec.data,
+                                                            rec.len, &d[nd], &err),
+                                      0);
+                if (!d[nd].has_buckets) { /* as the store fills them from the chunk */
+                    joi_summary_day_free(&d[nd]);
+                    joi_summary_day_build(r.items + i, j - i, day, &d[nd]);
+                }
+                nd++;
+                joi_buf_free(&chunk);
+                joi_buf_free(&rec);
+            } else {
+                nd +=
+                    (size_t)joi_summary_day_build_range(r.items + i, j - i, day, from, to, &d[nd]);
+            }
+            i = j;
+        }
+        struct joi_summary s;
+        joi_summary_from_days(d, nd, &s);
+        CU_ASSERT_EQUAL(s.count, (long long)in.n);
+        if (in.n >= 2) {
+            CU_ASSERT_EQUAL(s.first, in.items[0].time);
+            CU_ASSERT_EQUAL(s.last, in.items[in.n - 1].time);
+            struct joi_cost *exact = calloc(c->nplans, sizeof *exact);
+            struct joi_cost *fast = calloc(c->nplans, sizeof *fast);
+            struct joi_usage ue, uf;
+            CU_ASSERT_EQUAL_FATAL(joi_price_compare(c, in.items, in.n, exact, &ue), 0);
+            struct joi_schedule *sched;
+            CU_ASSERT_EQUAL_FATAL(joi_schedules_build(c, s.first, s.last, &sched), 0);
+            CU_ASSERT_EQUAL_FATAL(
+                joi_price_compare_summary(c, &s, sched, in.items, in.n, fast, &uf), 0);
+            joi_schedules_free(sched, c->nplans);
+            for (size_t p = 0; p < c->nplans; p++) {
+                CU_ASSERT_STRING_EQUAL(fast[p].plan->id, exact[p].plan->id);
+                CU_ASSERT_DOUBLE_EQUAL(fast[p].cost, exact[p].cost, 1e-9 * fabs(exact[p].cost));
+            }
+            CU_ASSERT_DOUBLE_EQUAL(uf.kwh, ue.kwh, 1e-9 * ue.kwh);
+            CU_ASSERT_EQUAL(uf.from, ue.from);
+            CU_ASSERT_EQUAL(uf.to, ue.to);
+            CU_ASSERT_EQUAL(uf.covered, ue.covered);
+            CU_ASSERT_EQUAL(uf.gaps, ue.gaps);
+            free(exact);
+            free(fast);
+        }
+        /* Usage by every period from the same summary, where its edges are on the
+         * half-hour grid (not in Kathmandu, +5:45): what the readings give. */
+        for (int period = JOI_HOUR; period <= JOI_MONTH; period++) {
+            struct joi_bucket *be, *bf;
+            size_t ne, nf;
+            CU_ASSERT_EQUAL_FATAL(joi_usage_buckets(in.items, in.n, c->max_gap, c->timezone,
+                                                    (enum joi_period)period, &be, &ne),
+                                  0);
+            int got = joi_usage_buckets_summary(&s, c->max_gap, c->timezone,
+                                                (enum joi_period)period, &bf, &nf);
+            CU_ASSERT_EQUAL(got, strcmp(c->timezone, "Asia/Kathmandu") == 0 && in.n >= 2);
+            if (got == 0) {
+                CU_ASSERT_EQUAL_FATAL(nf, ne);
+                for (size_t i = 0; i < ne; i++) {
+                    CU_ASSERT_EQUAL(bf[i].start, be[i].start);
+                    CU_ASSERT_EQUAL(bf[i].end, be[i].end);
+                    CU_ASSERT_DOUBLE_EQUAL(bf[i].kwh, be[i].kwh, 1e-9 * fabs(be[i].kwh) + 1e-12);
+                }
+            }
+            free(be);
+            free(bf);
+        }
+        joi_summary_free(&s);
+        for (size_t i = 0; i < nd; i++)
+            joi_summary_day_free(&d[i]);
+        free(d);
+        joi_readings_free(&in);
+    }
+    joi_readings_free(&r);
+    joi_config_free(c);
+}
+
+static void test_ranged_from_days(void)
+{
+    ranged_both_ways(tou, 11);
+    ranged_both_ways(odd, 12);
+}
+
 void add_summary_suite(void)
 {
     static const struct test_case tests[] = {
@@ -253,6 +383,8 @@ void add_summary_suite(void)
         {"usage buckets add up to the total", test_usage_buckets_add_up},
         {"usage days across a clock change", test_usage_days_across_clock_change},
         {"usage skips buckets only a gap crosses", test_usage_skips_gaps},
+        {"a ranged summary from day records prices and buckets usage like the readings",
+         test_ranged_from_days},
         {NULL, NULL},
     };
     test_add_suite("summary", tests);
