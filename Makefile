@@ -41,7 +41,7 @@ LIBS    = $(PKG_LIBS) -lm
 
 LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.c \
            src/readings.c src/config.c src/price.c src/summary.c src/http.c src/token.c src/store.c \
-           src/store_mem.c src/store_redis.c src/store_redis_write.c src/store_redis_read.c \
+           src/store_mem.c src/store_redis.c src/store_redis_write.c src/store_redis_read.c src/store_redis_summary.c \
            src/store_redis_members.c src/migrate.c src/redis_conn.c src/layout.c src/jsonw.c src/params.c src/response.c \
            src/pricing.c src/handle_health.c src/handle_readings.c src/handle_usage.c \
            src/handle_plans.c src/router.c src/chunk_text.c src/chunk_encode.c src/chunk_decode.c src/auth.c src/metrics.c

@@ -41,6 +41,9 @@ int joi_store_redis_head_readings(const char *h, size_t len, int64_t *day, struc
 int joi_store_redis_members_range(struct joi_redis *conn, const char *key, long long start,
                                   long long stop, struct joi_readings *out, struct joi_error *err);
 
+/* The 500 of a chunk, head or record that does not decode.  Returns -1. */
+int joi_store_redis_malformed(struct joi_error *err);
+
 /* v in digits into out (24 bytes), NUL-terminated; returns out. */
 const char *joi_store_redis_digits(long long v, char *out);
 
