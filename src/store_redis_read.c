@@ -238,26 +238,35 @@ static int view_walk(struct view *v, size_t limit, struct walk *w, struct joi_er
     return rc != 0 ? joi_store_redis_malformed(err) : 0;
 }
 
-int joi_store_redis_readings_get(struct joi_store *s, const char *meter, int64_t from, int64_t to,
-                                 size_t limit, struct joi_readings *out, struct joi_error *err)
+/* Reads meter's view of [from, to] and walks it with w (from, to and its output
+ * set here and by the caller).  Returns view_walk's result; nothing for from > to. */
+static int walk_range(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                      size_t limit, struct walk *w, struct joi_error *err)
 {
     if (from > to)
         return 0;
     struct view v;
     if (view_read((struct redis_store *)s, meter, from, to, &v, err) != 0)
         return -1;
+    w->from = from;
+    w->to = to;
+    int rc = view_walk(&v, limit, w, err);
+    view_free(&v);
+    return rc;
+}
+
+int joi_store_redis_readings_get(struct joi_store *s, const char *meter, int64_t from, int64_t to,
+                                 size_t limit, struct joi_readings *out, struct joi_error *err)
+{
     struct walk w;
     memset(&w, 0, sizeof w);
-    w.from = from;
-    w.to = to;
     w.out = out;
     joi_readings_init(&w.tmp);
     size_t start = out->n;
-    int rc = view_walk(&v, limit, &w, err);
+    int rc = walk_range(s, meter, from, to, limit, &w, err);
     if (rc != 0)
         out->n = start;
     joi_readings_free(&w.tmp);
-    view_free(&v);
     return rc;
 }
 
@@ -265,21 +274,12 @@ int joi_store_redis_readings_each(struct joi_store *s, const char *meter, int64_
                                   size_t limit, joi_store_reading_fn fn, void *arg, size_t *count,
                                   struct joi_error *err)
 {
-    *count = 0;
-    if (from > to)
-        return 0;
-    struct view v;
-    if (view_read((struct redis_store *)s, meter, from, to, &v, err) != 0)
-        return -1;
     struct walk w;
     memset(&w, 0, sizeof w);
-    w.from = from;
-    w.to = to;
     w.fn = fn;
     w.arg = arg;
-    int rc = view_walk(&v, limit, &w, err);
+    int rc = walk_range(s, meter, from, to, limit, &w, err);
     *count = w.given;
-    view_free(&v);
     return rc;
 }
 
