@@ -79,17 +79,89 @@ static int plan_day(struct put_plan *p, int64_t d, const redisReply *old,
     return 0;
 }
 
+/* The keys a batch of one meter touches. */
+struct put_keys {
+    char readings[JOI_LAYOUT_KEY_MAX], days[JOI_LAYOUT_KEY_MAX], head[JOI_LAYOUT_KEY_MAX],
+        token[JOI_LAYOUT_KEY_MAX];
+};
+
+static void put_keys_init(struct put_keys *k, const char *meter)
+{
+    joi_layout_key(k->readings, meter, JOI_LAYOUT_READINGS);
+    joi_layout_key(k->days, meter, JOI_LAYOUT_DAYS);
+    joi_layout_key(k->head, meter, JOI_LAYOUT_HEAD);
+    joi_layout_key(k->token, meter, JOI_LAYOUT_TOKEN);
+}
+
+/* Runs redis/store_batch.lua with what an attempt prepared: the head's expected
+ * bytes and operation, the new head bytes (or records to append) and the plan's
+ * days.  Returns 0 stored, 1 the token record changed (copied to current), 2 the
+ * store no longer holds what was expected, -1. */
+static int put_script(struct redis_store *r, const struct put_keys *keys, const char *token,
+                      const char *expect, size_t expect_len, const char *hop,
+                      const struct joi_buf *head, const struct put_plan *plan, char *current,
+                      size_t currentlen, struct joi_error *err)
+{
+    /* EVALSHA sha 4 keys, token, expect, hop, head bytes, ndays, days... */
+    size_t fixed = 2 + 1 + 4 + 5, argc = fixed + plan->nargs;
+    const char **sargv = joi_mem_alloc(argc * sizeof *sargv);
+    size_t *slens = joi_mem_alloc(argc * sizeof *slens);
+    char nd[24];
+    joi_store_redis_digits((long long)plan->ndays, nd);
+    const char *fx[] = {"4",
+                        keys->readings,
+                        keys->days,
+                        keys->head,
+                        keys->token,
+                        token,
+                        expect,
+                        hop,
+                        head->data ? head->data : "",
+                        nd};
+    for (size_t i = 0; i < 10; i++) {
+        sargv[2 + i] = fx[i];
+        slens[2 + i] = i == 8 ? head->len : i == 6 ? expect_len : strlen(fx[i]);
+    }
+    const char *at = plan->args.data;
+    for (size_t i = 0; i < plan->nargs; i++) {
+        sargv[fixed + i] = at;
+        slens[fixed + i] = plan->lens[i];
+        at += plan->lens[i];
+    }
+    redisReply *rep = joi_redis_eval(&r->conn, JOI_LUA_STORE_BATCH, JOI_LUA_STORE_BATCH_SHA,
+                                     (int)argc, sargv, slens, err);
+    free(sargv);
+    free(slens);
+    int rc;
+    if (rep == NULL) {
+        rc = -1;
+    } else if (rep->type == REDIS_REPLY_ARRAY) { /* the token record changed: { record } */
+        if (rep->elements != 1 || rep->element[0]->type != REDIS_REPLY_STRING)
+            rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
+        else if (rep->element[0]->len >= currentlen)
+            rc = joi_error_set(err, 500, "the store holds a malformed token record");
+        else {
+            memcpy(current, rep->element[0]->str, rep->element[0]->len + 1);
+            rc = 1;
+        }
+    } else if (rep->type != REDIS_REPLY_INTEGER) {
+        rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
+    } else {
+        rc = rep->integer == 1 ? 0 : 2;
+    }
+    if (rep)
+        freeReplyObject(rep);
+    return rc;
+}
+
 /* One attempt at storing the sorted, distinct batch b.  Returns 0 stored, 1 the
  * token record changed (copied to current), 2 another writer came between, -1. */
 static int put_attempt(struct redis_store *r, const char *meter, const struct joi_readings *b,
                        const char *token, char *current, size_t currentlen, struct joi_error *err)
 {
-    char key[JOI_LAYOUT_KEY_MAX], ekey[JOI_LAYOUT_KEY_MAX], hkey[JOI_LAYOUT_KEY_MAX],
-        tkey[JOI_LAYOUT_KEY_MAX];
-    joi_layout_key(key, meter, JOI_LAYOUT_READINGS);
-    joi_layout_key(ekey, meter, JOI_LAYOUT_DAYS);
-    joi_layout_key(hkey, meter, JOI_LAYOUT_HEAD);
-    joi_layout_key(tkey, meter, JOI_LAYOUT_TOKEN);
+    struct put_keys keys;
+    put_keys_init(&keys, meter);
+    const char *key = keys.readings, *hkey = keys.head;
     /* The batch's days: [starts[k], starts[k + 1]) of b are day days[k]. */
     size_t ndays = 0;
     int64_t *days = joi_mem_alloc((b->n + 1) * sizeof *days);
@@ -132,7 +204,7 @@ static int put_attempt(struct redis_store *r, const char *meter, const struct jo
     joi_buf_init(&newhead);
     struct joi_readings rd;
     joi_readings_init(&rd);
-    redisReply *head = NULL, *rep = NULL;
+    redisReply *head = NULL;
     int rc = joi_redis_pipeline(&r->conn, ncmd, (const char **const *)argvs, argcs, reps, err);
     if (rc != 0) {
         memset(reps, 0, (size_t)ncmd * sizeof *reps);
@@ -233,47 +305,9 @@ static int put_attempt(struct redis_store *r, const char *meter, const struct jo
     }
     if (rc != 0)
         goto out;
-    /* The script: EVALSHA sha 4 keys, token, expect, hop, head bytes, ndays, days... */
-    size_t fixed = 2 + 1 + 4 + 5, argc = fixed + plan.nargs;
-    const char **sargv = joi_mem_alloc(argc * sizeof *sargv);
-    size_t *slens = joi_mem_alloc(argc * sizeof *slens);
-    char nd[24];
-    joi_store_redis_digits((long long)plan.ndays, nd);
-    const char *fx[] = {
-        "4", key, ekey, hkey, tkey, token, expect, hop, newhead.data ? newhead.data : "", nd};
-    for (size_t i = 0; i < 10; i++) {
-        sargv[2 + i] = fx[i];
-        slens[2 + i] = i == 8 ? newhead.len : i == 6 ? expect_len : strlen(fx[i]);
-    }
-    const char *at = plan.args.data;
-    for (size_t i = 0; i < plan.nargs; i++) {
-        sargv[fixed + i] = at;
-        slens[fixed + i] = plan.lens[i];
-        at += plan.lens[i];
-    }
-    rep = joi_redis_eval(&r->conn, JOI_LUA_STORE_BATCH, JOI_LUA_STORE_BATCH_SHA, (int)argc, sargv,
-                         slens, err);
-    free(sargv);
-    free(slens);
-    if (rep == NULL) {
-        rc = -1;
-    } else if (rep->type == REDIS_REPLY_ARRAY) { /* the token record changed: { record } */
-        if (rep->elements != 1 || rep->element[0]->type != REDIS_REPLY_STRING)
-            rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
-        else if (rep->element[0]->len >= currentlen)
-            rc = joi_error_set(err, 500, "the store holds a malformed token record");
-        else {
-            memcpy(current, rep->element[0]->str, rep->element[0]->len + 1);
-            rc = 1;
-        }
-    } else if (rep->type != REDIS_REPLY_INTEGER) {
-        rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
-    } else {
-        rc = rep->integer == 1 ? 0 : 2;
-    }
+    rc = put_script(r, &keys, token, expect, expect_len, hop, &newhead, &plan, current, currentlen,
+                    err);
 out:
-    if (rep)
-        freeReplyObject(rep);
     if (head)
         freeReplyObject(head);
     for (int i = 0; i < ncmd; i++)
@@ -293,6 +327,35 @@ out:
     return rc;
 }
 
+/* The common case in one round trip: a batch of one day, guessed to be the head's
+ * day, appended to the head if its header says so.  Returns 2, having written
+ * nothing, when the guess is wrong (no head, another day, several days in the
+ * batch): the full attempt reads what the batch touches first.  Otherwise as
+ * put_attempt. */
+static int put_append(struct redis_store *r, const char *meter, const struct joi_readings *b,
+                      const char *token, char *current, size_t currentlen, struct joi_error *err)
+{
+    int64_t d = joi_layout_day(b->items[0].time);
+    if (joi_layout_day(b->items[b->n - 1].time) != d)
+        return 2;
+    struct put_keys keys;
+    put_keys_init(&keys, meter);
+    struct joi_buf header, records;
+    joi_buf_init(&header);
+    joi_buf_init(&records);
+    joi_layout_head_header(&header, d);
+    for (size_t i = 0; i < b->n; i++)
+        joi_layout_head_record(&records, b->items[i].time, b->items[i].kw);
+    struct put_plan none;
+    memset(&none, 0, sizeof none);
+    joi_buf_init(&none.args);
+    int rc = put_script(r, &keys, token, header.data, header.len, "A", &records, &none, current,
+                        currentlen, err);
+    joi_buf_free(&header);
+    joi_buf_free(&records);
+    return rc;
+}
+
 int joi_store_redis_readings_put(struct joi_store *s, const char *meter,
                                  const struct joi_reading *batch, size_t nbatch, const char *token,
                                  char *current, size_t currentlen, struct joi_error *err)
@@ -307,7 +370,7 @@ int joi_store_redis_readings_put(struct joi_store *s, const char *meter,
     for (size_t i = 0; i < nbatch; i++)
         joi_readings_push(&sorted, batch[i].time, batch[i].kw);
     joi_readings_sort_unique(&sorted);
-    int rc = 2;
+    int rc = put_append(r, meter, &sorted, token, current, currentlen, err);
     for (int attempt = 0; attempt < PUT_ATTEMPTS && rc == 2; attempt++)
         rc = put_attempt(r, meter, &sorted, token, current, currentlen, err);
     joi_readings_free(&sorted);

@@ -138,5 +138,34 @@ want=$(expected <"$work/year")
 got=$(curl -s --max-time 30 "$url/readings/read/spread")
 check "the spread batch reads back exactly" "$([ "$got" = "$want" ] && echo 0 || echo 1)" "$(echo "$got" | head -c 200)"
 
+echo "a batch into the head's day is one command to the store"
+d1=1700092800 # a UTC day start
+seq 0 9 | awk -v t=$d1 '{ printf "%d 0.%03d1\n", t + 60 * $1, $1 }' >"$work/lean1"
+seq 10 19 | awk -v t=$d1 '{ printf "%d 0.%03d1\n", t + 60 * $1, $1 }' >"$work/lean2"
+printf '%s\n' "$((d1 + 86400)) 1.5" "$((d1 + 86460)) 2.25" >"$work/lean3" # the next day: a seal
+body lean <"$work/lean1" >"$work/lean1.json"
+body lean <"$work/lean2" >"$work/lean2.json"
+body lean <"$work/lean3" >"$work/lean3.json"
+code=$(post "$work/lean1.json")
+rcli CONFIG SET slowlog-log-slower-than 0 >/dev/null
+rcli CONFIG SET slowlog-max-len 1000 >/dev/null
+rcli SLOWLOG RESET >/dev/null
+code="$code $(post "$work/lean2.json")"
+# Each command a client sent on the meter's keys, one line each (its name; the
+# script's own commands are logged with the client "?:0").
+cmds=$(redis-cli -s "$sock" --no-raw SLOWLOG GET 1000 | awk '
+    /^ *4\) +1\) / { name = $3; want = 0; inargs = 1; next }
+    inargs && /joi:\{lean\}/ { want = 1 }
+    /^ *5\) / { if (inargs && want && $2 != "\"?:0\"") print name; inargs = 0 }' | tr -d '"' | sort | tr '\n' ' ')
+rcli CONFIG SET slowlog-log-slower-than 10000 >/dev/null
+check "the batch into the head is one EVALSHA, nothing read first" \
+    "$([ "$code" = "200 200" ] && [ "$cmds" = "EVALSHA " ] && echo 0 || echo 1)" "$code: $cmds"
+code=$(post "$work/lean3.json")
+want=$(cat "$work/lean1" "$work/lean2" "$work/lean3" | expected)
+got=$(curl -s --max-time 10 "$url/readings/read/lean")
+check "a batch of the next day seals the head; every reading reads back" \
+    "$([ "$code" = 200 ] && [ "$got" = "$want" ] && [ "$(rcli ZCARD 'joi:{lean}:r')" = 1 ] && echo 0 || echo 1)" \
+    "$code chunks $(rcli ZCARD 'joi:{lean}:r') got $(echo "$got" | tail -c 200) want $(echo "$want" | tail -c 200)"
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
