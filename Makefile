@@ -40,7 +40,7 @@ REAL_LDFLAGS  := $(LDFLAGS)
 LIBS    = $(PKG_LIBS) -lm
 
 LIB_SRC := src/buf.c src/error.c src/num.c src/meter.c src/timeparse.c src/json.c \
-           src/readings.c src/config.c src/price.c src/summary.c src/http.c src/token.c src/store.c \
+           src/readings.c src/batch_scan.c src/config.c src/price.c src/summary.c src/http.c src/token.c src/store.c \
            src/store_mem.c src/store_redis.c src/store_redis_write.c src/store_redis_read.c src/store_redis_summary.c \
            src/store_redis_members.c src/migrate.c src/redis_conn.c src/layout.c src/jsonw.c src/params.c src/response.c \
            src/pricing.c src/handle_health.c src/handle_readings.c src/handle_usage.c \
@@ -162,7 +162,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -D_DEFAULT_SOURCE -Iinclude -I$(B)/gen
-FUZZ_TARGETS := request config reply chunk
+FUZZ_TARGETS := request config reply chunk batch
 
 $(B)/fuzz-%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(B)/gen/scripts.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) $(CPPFLAGS) -o $@ $< $(LIB_SRC) $(LDFLAGS) $(LIBS)

@@ -86,35 +86,41 @@ void joi_batch_free(struct joi_batch *b)
     b->meter[0] = '\0';
 }
 
+/* The JSON pointer of electricityReadings[i], or of its field (NULL: the item). */
+static const char *item_pointer(char *ptr, size_t size, size_t i, const char *field)
+{
+    snprintf(ptr, size, "/electricityReadings/%zu%s%s", i, field ? "/" : "", field ? field : "");
+    return ptr;
+}
+
 static int parse_reading(struct json_object *item, size_t i, struct joi_batch *out,
                          struct joi_error *err)
 {
     char ptr[96];
-    if (!json_object_is_type(item, json_type_object)) {
-        snprintf(ptr, sizeof ptr, "/electricityReadings/%zu", i);
-        return joi_error_set_at(
-            err, 400, ptr, "electricityReadings[%zu] must be an object with time and reading", i);
-    }
+    if (!json_object_is_type(item, json_type_object))
+        return joi_error_set_at(err, 400, item_pointer(ptr, sizeof ptr, i, NULL),
+                                "electricityReadings[%zu] must be an object with time and reading",
+                                i);
     struct json_object *t = NULL, *v = NULL;
     int64_t time;
-    snprintf(ptr, sizeof ptr, "/electricityReadings/%zu/time", i);
     if (!json_object_object_get_ex(item, "time", &t))
-        return joi_error_set_at(err, 400, ptr, "electricityReadings[%zu].time is missing", i);
+        return joi_error_set_at(err, 400, item_pointer(ptr, sizeof ptr, i, "time"),
+                                "electricityReadings[%zu].time is missing", i);
     if (joi_json_time(t, &time) != 0)
-        return joi_error_set_at(err, 400, ptr,
+        return joi_error_set_at(err, 400, item_pointer(ptr, sizeof ptr, i, "time"),
                                 "electricityReadings[%zu].time must be epoch seconds (an integer "
                                 "from 0 to 253402300799) or an RFC 3339 date-time with an offset",
                                 i);
-    snprintf(ptr, sizeof ptr, "/electricityReadings/%zu/reading", i);
     if (!json_object_object_get_ex(item, "reading", &v))
-        return joi_error_set_at(err, 400, ptr, "electricityReadings[%zu].reading is missing", i);
+        return joi_error_set_at(err, 400, item_pointer(ptr, sizeof ptr, i, "reading"),
+                                "electricityReadings[%zu].reading is missing", i);
     double kw = 0;
     int is_num = json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int);
     if (is_num)
         kw = json_object_get_double(v);
     /* json-c clamps huge integers to INT64_MAX: any of those is out of range anyway. */
     if (!is_num || !isfinite(kw) || kw < 0 || kw > JOI_READING_MAX)
-        return joi_error_set_at(err, 400, ptr,
+        return joi_error_set_at(err, 400, item_pointer(ptr, sizeof ptr, i, "reading"),
                                 "electricityReadings[%zu].reading must be a number between 0 and "
                                 "1000000",
                                 i);
@@ -123,6 +129,13 @@ static int parse_reading(struct json_object *item, size_t i, struct joi_batch *o
 }
 
 int joi_batch_parse(const char *buf, size_t len, struct joi_batch *out, struct joi_error *err)
+{
+    if (joi_batch_scan(buf, len, out))
+        return 0;
+    return joi_batch_parse_full(buf, len, out, err);
+}
+
+int joi_batch_parse_full(const char *buf, size_t len, struct joi_batch *out, struct joi_error *err)
 {
     out->meter[0] = '\0';
     joi_readings_init(&out->readings);

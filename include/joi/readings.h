@@ -49,6 +49,13 @@ struct joi_batch {
  * NUL-terminated).  Returns 0 and fills out (free with joi_batch_free), or -1
  * with err set (400, with a pointer when one field is at fault) and out empty. */
 int joi_batch_parse(const char *buf, size_t len, struct joi_batch *out, struct joi_error *err);
+/* The two halves of joi_batch_parse.  joi_batch_scan reads the common shape of a
+ * body without a JSON tree (src/batch_scan.c): it returns 1 and fills out only
+ * where joi_batch_parse_full would succeed with the same meter and readings, and
+ * otherwise 0 with out empty, setting no error.  joi_batch_parse_full is the full
+ * parse with json-c, which owns every error. */
+int joi_batch_scan(const char *buf, size_t len, struct joi_batch *out);
+int joi_batch_parse_full(const char *buf, size_t len, struct joi_batch *out, struct joi_error *err);
 void joi_batch_free(struct joi_batch *b); /* b can be NULL */
 
 #endif

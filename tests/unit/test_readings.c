@@ -489,10 +489,83 @@ static void test_sort_unique_sorted_and_small(void)
     joi_batch_free(NULL);
 }
 
+/* The common shape is read without json-c, to the same values. */
+static void test_scan_common_shape(void)
+{
+    static const char s[] =
+        " {\"electricityReadings\" :[{\"reading\":5e-324, \"time\":0},\r\n"
+        "\t{\"time\":253402300799,\"reading\":-0.0},"
+        "{\"time\":1606636800,\"reading\":1000000},"
+        "{\"time\":1606636860,\"reading\":0.1e1}] ,\"smartMeterId\":\"a.B_-9\"} ";
+    struct joi_batch b;
+    CU_ASSERT_EQUAL_FATAL(joi_batch_scan(s, sizeof s - 1, &b), 1);
+    CU_ASSERT_STRING_EQUAL(b.meter, "a.B_-9");
+    CU_ASSERT_EQUAL_FATAL(b.readings.n, 4);
+    const struct joi_reading *r = b.readings.items;
+    CU_ASSERT(r[0].time == 0 && r[0].kw == 5e-324);
+    CU_ASSERT(r[1].time == INT64_C(253402300799) && r[1].kw == 0.0 && !signbit(r[1].kw));
+    CU_ASSERT(r[2].time == INT64_C(1606636800) && r[2].kw == 1000000.0);
+    CU_ASSERT(r[3].time == INT64_C(1606636860) && r[3].kw == 1.0);
+    joi_batch_free(&b);
+}
+
+/* Valid bodies outside the common shape, and every faulty one, go to the full
+ * parse: the scan refuses them and leaves the batch empty; joi_batch_parse still
+ * answers as the full parse does. */
+static void test_scan_leaves_the_rest(void)
+{
+    static const struct {
+        const char *body;
+        int valid; /* what the full parse says */
+    } cases[] = {
+        {BATCH(RDG("2024-01-01T00:00:00Z", 1)), 1},
+        {BATCH("{\"time\":1,\"reading\":2,\"extra\":3}"), 1},
+        {"{\"smartMeterId\":\"m\",\"smartMeterId\":\"n\",\"electricityReadings\":[" RDG(1, 2) "]}",
+         1},
+        {"{\"smartMeterId\":\"m\\u0041\",\"electricityReadings\":[" RDG(1, 2) "]}", 1},
+        {BATCH(RDG(-0, 2)), 1},
+        {BATCH(RDG(1, 2) "," RDG(1, 3)), 1}, /* scanned: duplicates are the store's */
+        {BATCH(RDG(01, 2)), 0},
+        {BATCH(RDG(1, 2.)), 0},
+        {BATCH(RDG(1e3, 2)), 0},
+        {BATCH(RDG(253402300800, 2)), 0},
+        {BATCH(RDG(1, 1000000.0000000002)), 0},
+        {BATCH(RDG(1, -1)), 0},
+        {BATCH(RDG(1, 1e400)), 0},
+        {BATCH(""), 0},
+        {BATCH(RDG(1, 2) ","), 0},
+        {BATCH(RDG(1, 2)) " x", 0},
+        {"{\"smartMeterId\":\"bad id\",\"electricityReadings\":[" RDG(1, 2) "]}", 0},
+        {"{\"smartMeterId\":\"m\"}", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *s = cases[i].body;
+        struct joi_batch b, full, combined;
+        struct joi_error e1, e2;
+        joi_error_clear(&e1);
+        joi_error_clear(&e2);
+        int took = joi_batch_scan(s, strlen(s), &b);
+        int rc = joi_batch_parse_full(s, strlen(s), &full, &e1);
+        int rc2 = joi_batch_parse(s, strlen(s), &combined, &e2);
+        test_check(took == (i == 5), __FILE__, __LINE__, "case %zu: scan took %d", i, took);
+        test_check(rc == (cases[i].valid ? 0 : -1), __FILE__, __LINE__, "case %zu: full %d", i, rc);
+        test_check(rc2 == rc && e2.status == e1.status && strcmp(e2.detail, e1.detail) == 0,
+                   __FILE__, __LINE__, "case %zu: combined %d \"%s\", full \"%s\"", i, rc2,
+                   e2.detail, e1.detail);
+        if (!took)
+            CU_ASSERT(b.meter[0] == '\0' && b.readings.n == 0 && b.readings.items == NULL);
+        joi_batch_free(&b);
+        joi_batch_free(&full);
+        joi_batch_free(&combined);
+    }
+}
+
 void add_readings_suite(void)
 {
     static const struct test_case tests[] = {
         {"valid batch", test_valid_batch},
+        {"scan: the common shape without json-c", test_scan_common_shape},
+        {"scan: the rest left to the full parse", test_scan_leaves_the_rest},
         {"duplicates kept in order sent", test_duplicates_kept_in_order},
         {"ISO times in a batch", test_iso_times},
         {"-0 stored as 0", test_negative_zero_stored_as_zero},
