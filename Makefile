@@ -4,14 +4,14 @@
 #   make test    install what is missing, build, run unit and end-to-end tests
 #   make start / make stop    the same service in the background
 #
-# Variables: PORT (5000), WORKERS (4), VAR (./var), REDIS (an existing store,
+# Variables: PORT (5000), WORKERS (16), VAR (./var), REDIS (an existing store,
 # host:port or unix:/path, instead of starting one), JOI_AUTH (open or keys),
 # PREFIX/DESTDIR for install.
 
 SHELL   := /bin/bash
 
 PORT    ?= 5000
-WORKERS ?= 4
+WORKERS ?= 16
 VAR     ?= $(CURDIR)/var
 REDIS   ?=
 # open: meters without credentials are open (the original API); keys: every meter

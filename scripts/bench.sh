@@ -16,7 +16,7 @@
 # folder), and, when the victoria-metrics binary is there, its bytes per reading
 # for the same year (an optional row).
 #
-# Environment: BENCH_QUICK (0), WORKERS (4), BENCH_THREADS (2), BENCH_CONNECTIONS
+# Environment: BENCH_QUICK (0), WORKERS (16), BENCH_THREADS (2), BENCH_CONNECTIONS
 # (16), BENCH_DURATION (8s, quick 2s), BENCH_LATENCY_DURATION (one client's rows:
 # 4s, quick 1s), BENCH_OUT (build/bench/last.md), BENCH_KEEP
 # (1: leave the stack running afterwards, to rerun the printed commands),
@@ -30,7 +30,7 @@ quick=${BENCH_QUICK:-0}
 [ "$quick" = 0 ] || [ "$quick" = 1 ] || quick=1
 keep=${BENCH_KEEP:-0}
 out=${BENCH_OUT:-$here/build/bench/last.md}
-workers=${WORKERS:-4}
+workers=${WORKERS:-16}
 threads=${BENCH_THREADS:-2}
 conns=${BENCH_CONNECTIONS:-16}
 if [ "$quick" = 1 ]; then
