@@ -28,7 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <fastcgi.h>
 #include <fcgiapp.h>
+#include <sys/uio.h>
 
 #include "joi/app.h"
 #include "joi/buf.h"
@@ -72,6 +75,60 @@ static int read_body(FCGX_Stream *in, struct joi_buf *body, size_t n)
     return 0;
 }
 
+/* The largest FastCGI record content (a multiple of 8: records need no padding). */
+#define RECORD_MAX 65528
+
+/* Writes every byte of iov[0..iovcnt) (at most 2) to fd.  Returns 0, or -1 (the
+ * peer went away). */
+static int write_all(int fd, const struct iovec *iov, int iovcnt)
+{
+    struct iovec v[2];
+    memcpy(v, iov, (size_t)iovcnt * sizeof *v);
+    int i = 0;
+    while (i < iovcnt) {
+        ssize_t w = writev(fd, v + i, iovcnt - i);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        while (i < iovcnt && (size_t)w >= v[i].iov_len)
+            w -= (ssize_t)v[i++].iov_len;
+        if (i < iovcnt) {
+            v[i].iov_base = (char *)v[i].iov_base + w;
+            v[i].iov_len -= (size_t)w;
+        }
+    }
+    return 0;
+}
+
+/* A body: through libfcgi's stream when small; a large one (a year of readings is
+ * 19 MB) in records of 64 KiB written straight to the connection, after the
+ * stream's buffered bytes, instead of the stream's 8 KiB records (a write and a
+ * wake-up of lighttpd each: 2,400 of them for 19 MB).  libfcgi still ends the
+ * stream and the request in FCGX_Finish_r. */
+static void put_body(FCGX_Request *rq, const char *s, size_t n)
+{
+    if (n <= RECORD_MAX || rq->ipcFd < 0 || FCGX_FFlush(rq->out) != 0) {
+        FCGX_PutStr(s, (int)n, rq->out);
+        return;
+    }
+    for (size_t off = 0; off < n;) {
+        size_t len = n - off < RECORD_MAX ? n - off : RECORD_MAX;
+        unsigned char h[FCGI_HEADER_LEN] = {FCGI_VERSION_1,
+                                            FCGI_STDOUT,
+                                            (unsigned char)(rq->requestId >> 8),
+                                            (unsigned char)rq->requestId,
+                                            (unsigned char)(len >> 8),
+                                            (unsigned char)len,
+                                            0,
+                                            0};
+        struct iovec iov[2] = {{h, sizeof h}, {(void *)(s + off), len}};
+        if (write_all(rq->ipcFd, iov, 2) != 0)
+            return; /* lighttpd went away: FCGX_Finish_r finds the connection gone */
+        off += len;
+    }
+}
+
 /* The headers are put together in one buffer and written with the body in two
  * calls (libfcgi's own printf is slow). */
 static void write_response(FCGX_Request *rq, const struct joi_response *resp, int head,
@@ -95,7 +152,7 @@ static void write_response(FCGX_Request *rq, const struct joi_response *resp, in
     joi_buf_puts(hdr, "Cache-Control: no-store\r\n\r\n");
     FCGX_PutStr(hdr->data, (int)hdr->len, rq->out);
     if (!head && resp->body.len)
-        FCGX_PutStr(resp->body.data, (int)resp->body.len, rq->out);
+        put_body(rq, resp->body.data, resp->body.len);
 }
 
 static uint64_t now_ns(void)
