@@ -59,19 +59,28 @@ static int plain_string(struct scan *p, const char **start, size_t *n)
     return 0;
 }
 
-/* One key (a plain string) and its colon: returns 0 time, 1 reading, 2
- * smartMeterId, 3 electricityReadings, -1 anything else. */
+/* One key and its colon: returns 0 time, 1 reading, 2 smartMeterId, 3
+ * electricityReadings, -1 anything else (another key, an escape, no key). */
 static int key(struct scan *p)
 {
-    static const char *const names[] = {"time", "reading", "smartMeterId", "electricityReadings"};
-    const char *k;
-    size_t n;
-    if (plain_string(p, &k, &n) != 0 || expect(p, ':') != 0)
+    static const struct {
+        const char *name;
+        size_t len;
+    } names[] = {{"time", 4}, {"reading", 7}, {"smartMeterId", 12}, {"electricityReadings", 19}};
+    if (expect(p, '"') != 0)
+        return -1;
+    const char *k = p->s + p->i;
+    const char *end = memchr(k, '"', p->len - p->i);
+    if (end == NULL)
+        return -1;
+    size_t n = (size_t)(end - k);
+    p->i += n + 1;
+    if (expect(p, ':') != 0)
         return -1;
     for (int i = 0; i < 4; i++)
-        if (strlen(names[i]) == n && memcmp(names[i], k, n) == 0)
+        if (names[i].len == n && memcmp(names[i].name, k, n) == 0)
             return i;
-    return -1;
+    return -1; /* an escaped key is never one of the four: the full parse decodes it */
 }
 
 /* A JSON number at p, as its text: sets *start and *n.  The next byte, after white

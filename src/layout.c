@@ -2,16 +2,31 @@
  * layout.c -- key names and the bytes of members and fields (see joi/layout.h).
  */
 #include <math.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "joi/chunk.h"
 #include "joi/layout.h"
 
+/* Appends s to out[*n..], cut as snprintf would at JOI_LAYOUT_KEY_MAX - 1 bytes. */
+static void key_put(char *out, size_t *n, const char *s)
+{
+    size_t len = strlen(s), room = JOI_LAYOUT_KEY_MAX - 1 - *n;
+    if (len > room)
+        len = room;
+    memcpy(out + *n, s, len);
+    *n += len;
+}
+
 void joi_layout_key(char *out, const char *meter, const char *suffix)
 {
-    snprintf(out, JOI_LAYOUT_KEY_MAX, "joi:{%s}:%s", meter, suffix);
+    size_t n = 0; /* "joi:{METER}:SUFFIX" without printf: every request names keys */
+    key_put(out, &n, "joi:{");
+    key_put(out, &n, meter);
+    key_put(out, &n, "}:");
+    key_put(out, &n, suffix);
+    out[n] = '\0';
 }
 
 size_t joi_layout_member_format(int64_t time, double kw, char *out, size_t *timelen)
