@@ -108,7 +108,10 @@ static int write_all(int fd, const struct iovec *iov, int iovcnt)
  * stream and the request in FCGX_Finish_r. */
 static void put_body(FCGX_Request *rq, const char *s, size_t n)
 {
-    if (n <= RECORD_MAX || rq->ipcFd < 0 || FCGX_FFlush(rq->out) != 0) {
+    /* After a failed write the stream may have left a record half written (and
+     * FCGX_FFlush answers 0 on a stream it closed): then nothing more is sent raw. */
+    if (n <= RECORD_MAX || rq->ipcFd < 0 || FCGX_FFlush(rq->out) != 0 ||
+        FCGX_GetError(rq->out) != 0) {
         FCGX_PutStr(s, (int)n, rq->out);
         return;
     }
