@@ -156,8 +156,9 @@ check-asan: deps
 		ASAN_OPTIONS=detect_leaks=1 unit e2e
 
 # libFuzzer targets (clang): the request path with the in-memory store, the
-# plans-file loader, and the Redis store's reply reader fed raw RESP bytes.  Each
-# runs FUZZ_SECONDS; any crash, leak or timeout fails.
+# plans-file loader, the Redis store's reply reader fed raw RESP bytes, the chunk
+# codec, and the store-body scan held to the full parse.  Each runs
+# FUZZ_SECONDS; any crash, leak or timeout fails.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
