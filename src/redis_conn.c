@@ -23,6 +23,8 @@
  * joi_redis_sink_took tells the caller which of the two it got.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +287,25 @@ static int send_command(struct joi_redis *r, int argc, const char **argv, const 
     return 0;
 }
 
+/* Waits, at most the timeout, until the connection has bytes to read, before the
+ * first read of a reply.  A read() blocked on a Unix socket is woken again each time
+ * Redis takes the command's bytes off the socket (readers and writers share its
+ * wait queue), and each wake-up costs both processes a switch; poll() is woken
+ * by input only.  When it times out the socket is made non-blocking, so that the
+ * read that follows fails at once with EAGAIN, as a read timed out by the socket's
+ * own timeout does (a 503, and the connection is dropped); when poll itself fails
+ * the blocking read, bounded by that timeout, still runs. */
+static void wait_for_input(struct joi_redis *r)
+{
+    struct pollfd p = {.fd = r->c->fd, .events = POLLIN};
+    int ms = (int)(r->timeout.tv_sec * 1000 + r->timeout.tv_usec / 1000);
+    if (poll(&p, 1, ms > 0 ? ms : -1) == 0) {
+        int fl = fcntl(r->c->fd, F_GETFL);
+        if (fl != -1)
+            fcntl(r->c->fd, F_SETFL, fl | O_NONBLOCK);
+    }
+}
+
 /* Sends what is buffered and reads the reply owed to the oldest command sent.
  * Returns it, or NULL after an I/O error, a timeout or a reply that breaks the
  * protocol: then c->err says which, part of a reply may have been read, and the
@@ -292,8 +313,18 @@ static int send_command(struct joi_redis *r, int argc, const char **argv, const 
 static redisReply *receive_reply(struct joi_redis *r)
 {
     void *rep = NULL;
-    if (redisGetReply(r->c, &rep) != REDIS_OK)
+    if (redisGetReplyFromReader(r->c, &rep) != REDIS_OK)
         return NULL;
+    if (rep == NULL) {
+        int done = 0;
+        do {
+            if (redisBufferWrite(r->c, &done) != REDIS_OK)
+                return NULL;
+        } while (!done);
+        wait_for_input(r);
+        if (redisGetReply(r->c, &rep) != REDIS_OK)
+            return NULL;
+    }
     r->pending--;
     return rep;
 }
