@@ -12,8 +12,8 @@
 # Beside the wrk rows under load: bytes per reading of a meter (MEMORY USAGE of
 # every key of it), how long Redis is busy with one spread batch (SLOWLOG), one
 # client's p50/p99 of the year-long reads, store against a no-op FastCGI that
-# receives the same POSTs (tests/bench/noop_fcgi.c, built into the temporary
-# folder), and, when the victoria-metrics binary is there, its bytes per reading
+# receives the same POSTs and against a durable no-op that also writes each body
+# to Redis (tests/bench/noop_fcgi.c, built twice into the temporary folder), and, when the victoria-metrics binary is there, its bytes per reading
 # for the same year (an optional row).
 #
 # Environment: BENCH_QUICK (0), WORKERS (16), BENCH_THREADS (2), BENCH_CONNECTIONS
@@ -71,6 +71,11 @@ url=http://127.0.0.1:$port
 noop_port=$port
 while [ "$noop_port" = "$port" ]; do noop_port=$(free_port) || die "no free port"; done
 noop_url=http://127.0.0.1:$noop_port
+durable_port=$port
+while [ "$durable_port" = "$port" ] || [ "$durable_port" = "$noop_port" ]; do
+    durable_port=$(free_port) || die "no free port"
+done
+durable_url=http://127.0.0.1:$durable_port
 vm_pid=
 export VAR=$tmp/var PORT=$port BIND=127.0.0.1 WORKERS=$workers JOI_BUILD=$build JOI_DEMO=0
 # Always a fresh store of its own, never one named by the caller.
@@ -81,8 +86,11 @@ cleanup() {
         return
     fi
     [ -z "$vm_pid" ] || { kill "$vm_pid" 2>/dev/null && wait "$vm_pid" 2>/dev/null; }
-    [ ! -f "$tmp/noop/lighttpd.pid" ] ||
-        VAR=$tmp/noop REDIS=$JOI_REDIS "$here/scripts/joi-service" stop >/dev/null 2>&1
+    local v
+    for v in noop durable; do
+        [ ! -f "$tmp/$v/lighttpd.pid" ] ||
+            VAR=$tmp/$v REDIS=$JOI_REDIS "$here/scripts/joi-service" stop >/dev/null 2>&1
+    done
     "$here/scripts/joi-service" stop >/dev/null 2>&1
     rm -rf "$tmp"
 }
@@ -372,29 +380,50 @@ repro+=("load-year|for f in \$(seq 0 $batch $((big_n - 1))); do awk -v meter=ben
 repro+=("memory|redis-cli -s $VAR/redis.sock info memory | grep '^used_memory:'   # before and after a load")
 rss_loaded=$(worker_rss)
 
-# 2. Store: 10 readings per request, spread over 1000 meters, between two runs of
-# the same POSTs to a no-op FastCGI (tests/bench/noop_fcgi.c) that lighttpd starts
-# in the workers' place, on a second lighttpd of the same config (its own port
-# and folder, the same Redis for the config check joi-service makes).
+# 2. Store: 10 readings per request, spread over 1000 meters, between runs of the
+# same POSTs to two stand-ins that lighttpd starts in the workers' place
+# (tests/bench/noop_fcgi.c), each on a lighttpd of its own of the same config (its
+# own port and folder, the same Redis for the config check joi-service makes):
+# the no-op, which only reads the body and answers, and the durable no-op, which
+# also SETs the body in the same Redis (appendfsync always) before it answers,
+# the least any store path does.  Order: no-op, durable, store, durable, no-op.
 wrk_rps() { grep '^BENCH ' "$tmp/$1.wrk" 2>/dev/null | tail -n 1 | tr ' ' '\n' | awk -F= '$1 == "rps" { print $2 }'; }
+ratio() { awk -v s="${1:-0}" -v a="${2:-0}" -v b="${3:-0}" 'BEGIN { if (a + b > 0) printf "%.3f", 2 * s / (a + b); else print 0 }'; }
 ${CC:-cc} -O2 -o "$tmp/noop-fcgi" tests/bench/noop_fcgi.c -lfcgi || die "building tests/bench/noop_fcgi.c failed"
-VAR=$tmp/noop PORT=$noop_port REDIS=$JOI_REDIS JOI_WORKER_WRAPPER=$tmp/noop-fcgi \
-    "$here/scripts/joi-service" start >"$tmp/noop.log" 2>&1 || {
-    cat "$tmp/noop.log" >&2
-    die "the no-op FastCGI did not start"
-}
+# shellcheck disable=SC2046 # pkg-config prints flags to split
+${CC:-cc} -O2 -DDURABLE $(pkg-config --cflags hiredis) -o "$tmp/noop-durable" tests/bench/noop_fcgi.c \
+    -lfcgi -lhiredis || die "building tests/bench/noop_fcgi.c -DDURABLE failed"
+for v in noop:$noop_port:noop-fcgi durable:$durable_port:noop-durable; do
+    IFS=: read -r name p bin <<<"$v"
+    VAR=$tmp/$name PORT=$p REDIS=$JOI_REDIS JOI_WORKER_WRAPPER=$tmp/$bin \
+        "$here/scripts/joi-service" start >"$tmp/$name.log" 2>&1 || {
+        cat "$tmp/$name.log" >&2
+        die "the $name FastCGI stand-in did not start"
+    }
+done
 store_args=(/readings/store store.lua 1000 10 "$threads")
-# (In a quick run the no-op's runs are as short as the ceiling's.)
+# (In a quick run the stand-ins' runs are as short as the ceiling's.)
 noop_dur=$dur
 [ "$quick" = 0 ] || noop_dur=$ceil_dur
 target=$noop_url dur=$noop_dur run_wrk noop-store "the same POSTs to a no-op FastCGI (reads the body, answers {}), same lighttpd config" "${store_args[@]}"
+target=$durable_url dur=$noop_dur run_wrk durable-store "the same POSTs to the durable no-op (reads the body, SETs it in Redis, answers {})" "${store_args[@]}"
 run_wrk store "POST /readings/store, 10 readings per request, 1000 meters" "${store_args[@]}"
+target=$durable_url dur=$noop_dur run_wrk durable-store-after "the durable no-op again, after the store row" "${store_args[@]}"
 target=$noop_url dur=$noop_dur run_wrk noop-store-after "the no-op FastCGI again, after the store row" "${store_args[@]}"
-VAR=$tmp/noop REDIS=$JOI_REDIS "$here/scripts/joi-service" stop >/dev/null 2>&1
+for v in noop durable; do
+    VAR=$tmp/$v REDIS=$JOI_REDIS "$here/scripts/joi-service" stop >/dev/null 2>&1
+done
+redis-cli -s "$VAR/redis.sock" --scan --pattern 'joi:bench:noop-durable:*' | xargs -r redis-cli -s "$VAR/redis.sock" del >/dev/null
 noop_a=$(wrk_rps noop-store) noop_b=$(wrk_rps noop-store-after) store_rps=$(wrk_rps store)
+durable_a=$(wrk_rps durable-store) durable_b=$(wrk_rps durable-store-after)
 row "store-vs-noop: store / the no-op FastCGI receiving the same POSTs (mean of the runs before and after)" - - - - \
-    "$(calc '%.0f' "${store_rps:-0}") / $(calc '%.0f' "(${noop_a:-0} + ${noop_b:-0}) / 2") req/s = **$(awk -v s="${store_rps:-0}" -v a="${noop_a:-0}" -v b="${noop_b:-0}" 'BEGIN { if (a + b > 0) printf "%.3f", 2 * s / (a + b); else print 0 }') of the no-op ceiling**"
+    "$(calc '%.0f' "${store_rps:-0}") / $(calc '%.0f' "(${noop_a:-0} + ${noop_b:-0}) / 2") req/s = **$(ratio "$store_rps" "$noop_a" "$noop_b") of the no-op ceiling**"
+row "durable-vs-noop: the durable no-op / the no-op (what one durable Redis write a request leaves of the no-op ceiling)" - - - - \
+    "$(calc '%.0f' "(${durable_a:-0} + ${durable_b:-0}) / 2") / $(calc '%.0f' "(${noop_a:-0} + ${noop_b:-0}) / 2") req/s = **$(ratio "$(calc '%.1f' "(${durable_a:-0} + ${durable_b:-0}) / 2")" "$noop_a" "$noop_b") of the no-op ceiling**"
+row "store-vs-durable: store / the durable no-op (mean of the runs before and after)" - - - - \
+    "$(calc '%.0f' "${store_rps:-0}") / $(calc '%.0f' "(${durable_a:-0} + ${durable_b:-0}) / 2") req/s = **$(ratio "$store_rps" "$durable_a" "$durable_b") of the durable no-op**"
 repro+=("noop-store|cc -O2 -o /tmp/noop-fcgi tests/bench/noop_fcgi.c -lfcgi && VAR=/tmp/noop PORT=$noop_port REDIS=$JOI_REDIS JOI_WORKER_WRAPPER=/tmp/noop-fcgi scripts/joi-service start   # then the wrk line above it")
+repro+=("durable-store|cc -O2 -DDURABLE \$(pkg-config --cflags hiredis) -o /tmp/noop-durable tests/bench/noop_fcgi.c -lfcgi -lhiredis && VAR=/tmp/durable PORT=$durable_port REDIS=$JOI_REDIS JOI_WORKER_WRAPPER=/tmp/noop-durable scripts/joi-service start   # then the wrk line above it")
 
 # 3. Read a meter with 100 readings (spread over the 100 such meters).
 run_wrk read-100 "GET /readings/read/{id}, $small_n readings ($small_meters meters)" \

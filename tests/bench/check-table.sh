@@ -9,11 +9,11 @@
 #
 # Usage: tests/bench/check-table.sh TABLE.md
 table=${1:?usage: check-table.sh TABLE.md}
-wrk_rows="ceiling noop-store store noop-store-after read-100 compare-100 recommend-100
+wrk_rows="ceiling noop-store durable-store store durable-store-after noop-store-after read-100 compare-100 recommend-100
 compare-week recommend-week compare-year recommend-year compare-week-tou"
 one_rows="one-compare-year one-compare-range one-usage-day one-usage-month one-read-year"
 figure_rows="memory-100 memory-year load-year bytes-year bytes-q15 bytes-one bytes-day
-meter-years-24g store-vs-noop redis-busy"
+meter-years-24g store-vs-noop durable-vs-noop store-vs-durable redis-busy"
 clean_rows="redis-busy" # figure rows whose problems cell must say none
 passed=0 failed=0
 

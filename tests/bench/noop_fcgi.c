@@ -1,5 +1,5 @@
 /*
- * noop_fcgi.c -- the store ceiling of scripts/bench.sh: a FastCGI responder that
+ * noop_fcgi.c -- the store ceilings of scripts/bench.sh: a FastCGI responder that
  * reads each request's whole body and answers 200 with a constant JSON body, and
  * does nothing else (no parsing, no Redis).  lighttpd starts it in place of
  * joi-worker (scripts/joi-service's JOI_WORKER_WRAPPER: the worker's path that
@@ -8,12 +8,76 @@
  * It closes each connection the way joi-worker does (FCGX_Detach, then
  * FCGX_Finish_r), so the ceiling is not slower than the worker for that reason.
  *
+ * Built with -DDURABLE it also makes one durable write per request before it
+ * answers: SET of the body to a key of its own, on the store JOI_REDIS names
+ * (unix:/path or host:port, as the workers get it), whose appendfsync always
+ * puts it on disk before the reply.  That is the least any store path can do,
+ * so the store row is measured against it too.  It waits for the reply with
+ * poll, as joi-worker does (src/redis_conn.c), and stops at the first error.
+ *
  *   cc -O2 -o noop-fcgi tests/bench/noop_fcgi.c -lfcgi
+ *   cc -O2 -DDURABLE $(pkg-config --cflags hiredis) -o noop-durable \
+ *       tests/bench/noop_fcgi.c -lfcgi -lhiredis
  */
 #define _POSIX_C_SOURCE 200809L
 #include <fcgiapp.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+
+#ifdef DURABLE
+#include <hiredis.h>
+#include <poll.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static redisContext *store;
+static char key[64];
+
+static int store_open(void)
+{
+    const char *addr = getenv("JOI_REDIS");
+    if (addr == NULL)
+        return -1;
+    if (strncmp(addr, "unix:", 5) == 0) {
+        store = redisConnectUnix(addr + 5);
+    } else {
+        const char *colon = strrchr(addr, ':');
+        if (colon == NULL)
+            return -1;
+        char host[256];
+        size_t n = (size_t)(colon - addr);
+        if (n >= sizeof host)
+            return -1;
+        memcpy(host, addr, n);
+        host[n] = '\0';
+        store = redisConnect(host, atoi(colon + 1));
+    }
+    snprintf(key, sizeof key, "joi:bench:noop-durable:%ld", (long)getpid());
+    return store && !store->err ? 0 : -1;
+}
+
+/* SET key body, then waits for the reply. */
+static int store_write(const char *body, size_t len)
+{
+    const char *argv[] = {"SET", key, body};
+    size_t lens[] = {3, strlen(key), len};
+    void *reply = NULL;
+    int done = 0;
+    if (redisAppendCommandArgv(store, 3, argv, lens) != REDIS_OK)
+        return -1;
+    do {
+        if (redisBufferWrite(store, &done) != REDIS_OK)
+            return -1;
+    } while (!done);
+    struct pollfd p = {.fd = store->fd, .events = POLLIN};
+    if (poll(&p, 1, 2000) != 1 || redisGetReply(store, &reply) != REDIS_OK)
+        return -1;
+    int ok = ((redisReply *)reply)->type == REDIS_REPLY_STATUS;
+    freeReplyObject(reply);
+    return ok ? 0 : -1;
+}
+#endif
 
 static volatile sig_atomic_t stop_requested;
 
@@ -31,6 +95,10 @@ int main(void)
     sigaction(SIGTERM, &sa, NULL);
     if (FCGX_Init() != 0)
         return 1;
+#ifdef DURABLE
+    if (store_open() != 0)
+        return 1;
+#endif
     FCGX_Request rq;
     FCGX_InitRequest(&rq, 0, 0);
     static char buf[65536];
@@ -40,8 +108,15 @@ int main(void)
                                  "\r\n"
                                  "{}";
     while (!stop_requested && FCGX_Accept_r(&rq) >= 0) {
-        while (FCGX_GetStr(buf, (int)sizeof buf, rq.in) > 0)
-            ;
+        size_t len = 0;
+        int n;
+        while ((n = FCGX_GetStr(buf + len, (int)(sizeof buf - len), rq.in)) > 0)
+            if ((len += (size_t)n) == sizeof buf)
+                len = 0; /* a body over 64 KiB: only its tail is kept */
+#ifdef DURABLE
+        if (store_write(buf, len) != 0)
+            return 1;
+#endif
         FCGX_PutStr(answer, (int)sizeof answer - 1, rq.out);
         FCGX_Detach(&rq);
         FCGX_Finish_r(&rq);
