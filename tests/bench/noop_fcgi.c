@@ -16,7 +16,10 @@
  * poll, as joi-worker does (src/redis_conn.c), and stops at the first error.
  * With -DDURABLE -DROUND_TRIP it sends GET of that key instead: a Redis round
  * trip a request without a write, to tell the round trip's cost from the fsync's
- * (not run by make bench).
+ * (not run by make bench).  With -DDURABLE -DSCRIPT it writes through a script
+ * shaped like the store's append (redis/store_batch.lua): EVALSHA of GET of a
+ * token key, GETRANGE of the key's head, SET of the body; the cost of writing
+ * through one atomic script instead of a plain command (not run by make bench).
  *
  *   cc -O2 -o noop-fcgi tests/bench/noop_fcgi.c -lfcgi
  *   cc -O2 -DDURABLE $(pkg-config --cflags hiredis) -o noop-durable \
@@ -36,6 +39,14 @@
 
 static redisContext *store;
 static char key[64];
+#ifdef SCRIPT
+static char token_key[80];
+static char sha[41];
+static const char script[] = "local r = redis.call('GET', KEYS[2]) or '' "
+                             "if r ~= ARGV[1] then return 0 end "
+                             "redis.call('GETRANGE', KEYS[1], 0, 3) "
+                             "redis.call('SET', KEYS[1], ARGV[2]) return 1";
+#endif
 
 static int store_open(void)
 {
@@ -57,17 +68,34 @@ static int store_open(void)
         store = redisConnect(host, atoi(colon + 1));
     }
     snprintf(key, sizeof key, "joi:bench:noop-durable:%ld", (long)getpid());
-    return store && !store->err ? 0 : -1;
+    if (store == NULL || store->err)
+        return -1;
+#ifdef SCRIPT
+    snprintf(token_key, sizeof token_key, "%s:token", key);
+    redisReply *r = redisCommand(store, "SCRIPT LOAD %s", script);
+    int ok = r && r->type == REDIS_REPLY_STRING && r->len == 40;
+    if (ok)
+        memcpy(sha, r->str, 41);
+    if (r)
+        freeReplyObject(r);
+    return ok ? 0 : -1;
+#else
+    return 0;
+#endif
 }
 
-/* SET key body (GET key with ROUND_TRIP), then waits for the reply. */
+/* SET key body (GET key with ROUND_TRIP, the script with SCRIPT), then waits
+ * for the reply. */
 static int store_write(const char *body, size_t len)
 {
-#ifdef ROUND_TRIP
+#if defined ROUND_TRIP
     const char *argv[] = {"GET", key};
     size_t lens[] = {3, strlen(key)};
     (void)body;
     (void)len;
+#elif defined SCRIPT
+    const char *argv[] = {"EVALSHA", sha, "2", key, token_key, "", body};
+    size_t lens[] = {7, 40, 1, strlen(key), strlen(token_key), 0, len};
 #else
     const char *argv[] = {"SET", key, body};
     size_t lens[] = {3, strlen(key), len};
@@ -84,8 +112,10 @@ static int store_write(const char *body, size_t len)
     if (poll(&p, 1, 2000) != 1 || redisGetReply(store, &reply) != REDIS_OK)
         return -1;
     int type = ((redisReply *)reply)->type;
-#ifdef ROUND_TRIP
+#if defined ROUND_TRIP
     int ok = type == REDIS_REPLY_NIL || type == REDIS_REPLY_STRING;
+#elif defined SCRIPT
+    int ok = type == REDIS_REPLY_INTEGER && ((redisReply *)reply)->integer == 1;
 #else
     int ok = type == REDIS_REPLY_STATUS;
 #endif
