@@ -13,8 +13,9 @@
 # every key of it), how long Redis is busy with one spread batch (SLOWLOG), one
 # client's p50/p99 of the year-long reads, store against a no-op FastCGI that
 # receives the same POSTs and against a durable no-op that also writes each body
-# to Redis (tests/bench/noop_fcgi.c, built twice into the temporary folder), and, when the victoria-metrics binary is there, its bytes per reading
-# for the same year (an optional row).
+# to Redis (tests/bench/noop_fcgi.c, built twice into the temporary folder),
+# and, when the victoria-metrics binary is there, its bytes per reading for the
+# same year (an optional row).
 #
 # Environment: BENCH_QUICK (0), WORKERS (16), BENCH_THREADS (2), BENCH_CONNECTIONS
 # (16), BENCH_DURATION (8s, quick 2s), BENCH_LATENCY_DURATION (one client's rows:
