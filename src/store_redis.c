@@ -15,8 +15,8 @@
  *  - The worker does the arithmetic: it reads what a batch touches, merges,
  *    encodes chunks and day records, and hands the bytes to redis/store_batch.lua,
  *    which stores them only if what the worker read is still there (a compare and
- *    swap); otherwise the worker reads again, at most PUT_ATTEMPTS times, then
- *    answers 503.
+ *    swap); otherwise the worker pauses a random, growing time and reads again,
+ *    a bounded number of times (store_redis_write.c), then answers 503.
  *  - A batch's readings of the head's day are appended to the head; of a later day,
  *    they start a new head and the old head's day is sealed into a chunk; of an
  *    earlier day, they are merged into that day's chunk (the batch wins).

@@ -5,7 +5,12 @@
  * Rules: the worker reads what the batch touches (the head's header, each day's
  * chunk), merges and encodes in C, and hands redis/store_batch.lua the bytes with
  * what it read; the script writes only if that is still what the store holds.  A
- * lost race is tried again, at most PUT_ATTEMPTS times, then answered 503.
+ * lost race is tried again after a random pause that doubles each time (so that
+ * writers of one meter that keep meeting fall out of step), at most PUT_ATTEMPTS
+ * times and for at most PUT_BUDGET_MS, then answered 503.  A seal that lost to
+ * appends to the head makes the appends wait (the seal marker, JOI_LAYOUT_SEAL):
+ * an append checks only the head's header, so it wins every race with a seal, and
+ * without the marker a steady stream of appends could starve the seal.
  */
 #include <errno.h>
 #include <math.h>
@@ -27,9 +32,18 @@
 #include "joi/timeparse.h"
 #include "scripts.h"
 
-/* Batches tried again after a compare and swap that failed (another writer of the
- * meter came between the read and the script), before the store answers 503. */
-#define PUT_ATTEMPTS 8
+/* A batch is tried again after a compare and swap that failed (another writer of
+ * the meter came between the read and the script) at most PUT_ATTEMPTS times and
+ * while less than PUT_BUDGET_MS have passed since it began, before the store
+ * answers 503.  Before try k it pauses a random time below
+ * min(PUT_PAUSE_US << k, PUT_PAUSE_MAX_US). */
+#define PUT_ATTEMPTS 64
+#define PUT_BUDGET_MS 2000
+#define PUT_PAUSE_US 250
+#define PUT_PAUSE_MAX_US 16000
+/* The seal marker's life: how long appends wait at most for a seal that set it
+ * and then did not come back (its worker died or stalled). */
+#define PUT_SEAL_MARKER_MS "200"
 
 /* What one attempt of a batch writes: a day's chunk and record per sealed day. */
 struct put_plan {
@@ -82,7 +96,7 @@ static int plan_day(struct put_plan *p, int64_t d, const redisReply *old,
 /* The keys a batch of one meter touches. */
 struct put_keys {
     char readings[JOI_LAYOUT_KEY_MAX], days[JOI_LAYOUT_KEY_MAX], head[JOI_LAYOUT_KEY_MAX],
-        token[JOI_LAYOUT_KEY_MAX];
+        token[JOI_LAYOUT_KEY_MAX], seal[JOI_LAYOUT_KEY_MAX];
 };
 
 static void put_keys_init(struct put_keys *k, const char *meter)
@@ -91,6 +105,7 @@ static void put_keys_init(struct put_keys *k, const char *meter)
     joi_layout_key(k->days, meter, JOI_LAYOUT_DAYS);
     joi_layout_key(k->head, meter, JOI_LAYOUT_HEAD);
     joi_layout_key(k->token, meter, JOI_LAYOUT_TOKEN);
+    joi_layout_key(k->seal, meter, JOI_LAYOUT_SEAL);
 }
 
 /* Runs redis/store_batch.lua with what an attempt prepared: the head's expected
@@ -102,25 +117,19 @@ static int put_script(struct redis_store *r, const struct put_keys *keys, const 
                       const struct joi_buf *head, const struct put_plan *plan, char *current,
                       size_t currentlen, struct joi_error *err)
 {
-    /* EVALSHA sha 4 keys, token, expect, hop, head bytes, ndays, days... */
-    size_t fixed = 2 + 1 + 4 + 5, argc = fixed + plan->nargs;
+    /* EVALSHA sha 5 keys, token, expect, hop, head bytes, ndays, days..., marker life */
+    size_t fixed = 2 + 1 + 5 + 5, argc = fixed + plan->nargs + 1;
     const char **sargv = joi_mem_alloc(argc * sizeof *sargv);
     size_t *slens = joi_mem_alloc(argc * sizeof *slens);
     char nd[24];
     joi_store_redis_digits((long long)plan->ndays, nd);
-    const char *fx[] = {"4",
-                        keys->readings,
-                        keys->days,
-                        keys->head,
-                        keys->token,
-                        token,
-                        expect,
-                        hop,
-                        head->data ? head->data : "",
-                        nd};
-    for (size_t i = 0; i < 10; i++) {
+    const char *fx[] = {
+        "5",        keys->readings, keys->days, keys->head, keys->token,
+        keys->seal, token,          expect,     hop,        head->data ? head->data : "",
+        nd};
+    for (size_t i = 0; i < 11; i++) {
         sargv[2 + i] = fx[i];
-        slens[2 + i] = i == 8 ? head->len : i == 6 ? expect_len : strlen(fx[i]);
+        slens[2 + i] = i == 9 ? head->len : i == 7 ? expect_len : strlen(fx[i]);
     }
     const char *at = plan->args.data;
     for (size_t i = 0; i < plan->nargs; i++) {
@@ -128,6 +137,8 @@ static int put_script(struct redis_store *r, const struct put_keys *keys, const 
         slens[fixed + i] = plan->lens[i];
         at += plan->lens[i];
     }
+    sargv[argc - 1] = PUT_SEAL_MARKER_MS;
+    slens[argc - 1] = strlen(PUT_SEAL_MARKER_MS);
     redisReply *rep = joi_redis_eval(&r->conn, JOI_LUA_STORE_BATCH, JOI_LUA_STORE_BATCH_SHA,
                                      (int)argc, sargv, slens, err);
     free(sargv);
@@ -356,6 +367,33 @@ static int put_append(struct redis_store *r, const char *meter, const struct joi
     return rc;
 }
 
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleeps a random time below min(PUT_PAUSE_US << attempt, PUT_PAUSE_MAX_US). */
+static void pause_before(int attempt)
+{
+    static uint64_t state; /* xorshift64, seeded per process */
+    if (state == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        state = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ 0x9e3779b97f4a7c15u;
+    }
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    long long cap = attempt < 7 ? (long long)PUT_PAUSE_US << attempt : PUT_PAUSE_MAX_US;
+    if (cap > PUT_PAUSE_MAX_US)
+        cap = PUT_PAUSE_MAX_US;
+    long long us = (long long)(state % (uint64_t)cap);
+    struct timespec d = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+    nanosleep(&d, NULL);
+}
+
 int joi_store_redis_readings_put(struct joi_store *s, const char *meter,
                                  const struct joi_reading *batch, size_t nbatch, const char *token,
                                  char *current, size_t currentlen, struct joi_error *err)
@@ -371,8 +409,15 @@ int joi_store_redis_readings_put(struct joi_store *s, const char *meter,
         joi_readings_push(&sorted, batch[i].time, batch[i].kw);
     joi_readings_sort_unique(&sorted);
     int rc = put_append(r, meter, &sorted, token, current, currentlen, err);
-    for (int attempt = 0; attempt < PUT_ATTEMPTS && rc == 2; attempt++)
+    long long began = rc == 2 ? now_ms() : 0;
+    for (int attempt = 0; attempt < PUT_ATTEMPTS && rc == 2; attempt++) {
+        if (attempt > 0) {
+            if (now_ms() - began >= PUT_BUDGET_MS)
+                break;
+            pause_before(attempt);
+        }
         rc = put_attempt(r, meter, &sorted, token, current, currentlen, err);
+    }
     joi_readings_free(&sorted);
     if (rc == 2)
         return joi_error_set(err, 503,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fault tests against the real stack (run by tests/e2e/run.sh): Redis killed
-# during a write load, a worker killed, Redis paused, concurrent writers.
+# during a write load, a worker killed, Redis paused, concurrent writers (also
+# tests/e2e/contention.py: a seal while appends stream in).
 # Every loop is bounded by count and time.  Ends with "N passed, M failed".
 set -u
 url=$JOI_TEST_URL
@@ -126,6 +127,13 @@ check "every concurrent batch got 200" "$([ "$non200" = 0 ] && echo 0 || echo 1)
     "$(cat "$work"/shared-*.codes | sort | uniq -c | tr '\n' ' ')" 
 count=$(curl -s --max-time 10 "$url/readings/read/fault-shared" | grep -o '"time"' | wc -l)
 check "the meter holds every reading (400 expected, $count stored)" "$([ "$count" = 400 ] && echo 0 || echo 1)" "$count"
+
+echo "A seal while appends stream in, then writers of a sealed day at once"
+# 1799971200 is a UTC day's start.
+while IFS=$'\t' read -r result name detail; do
+    check "$name" "$result" "$detail"
+done < <(/usr/bin/python3 "$(dirname "$0")/contention.py" "$url" fault-stream 1799971200 2>&1 ||
+    printf '1\tcontention.py ran to its end\tit failed\n')
 
 if [ "$failed" != 0 ]; then
     echo "worker log:"
