@@ -6,7 +6,8 @@
 -- KEYS[3]: the open head, a string ("DAY\n" then "time:reading\n" records)
 -- KEYS[4]: the meter's write-token record (a string), absent for an open meter
 -- KEYS[5]: the seal marker (a string with an expiry), present while a seal of the
---          head waits: appends to the head wait for it
+--          head waits: appends to the head wait for it; one without an expiry, or
+--          with more left than a marker's life, counts as none
 -- ARGV[1]: the token record the caller checked the request against ("" for none)
 -- ARGV[2]: the head as the worker read it: its header for an append, the whole head
 --          for a seal (ARGV[3] "S" over an existing head), so that a record appended
@@ -33,7 +34,10 @@ local record = redis.call('GET', KEYS[4]) or ''
 if record ~= ARGV[1] then return { record } end
 local expect, op = ARGV[2], ARGV[3]
 local n = tonumber(ARGV[5])
-if op == 'A' and redis.call('EXISTS', M) == 1 then return 0 end
+if op == 'A' then
+    local left = redis.call('PTTL', M)
+    if left > 0 and left <= tonumber(ARGV[6 + 5 * n]) then return 0 end
+end
 if expect == '' then
     if redis.call('EXISTS', H) == 1 then return 0 end
 elseif op == 'S' then

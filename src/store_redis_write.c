@@ -42,8 +42,10 @@
 #define PUT_PAUSE_US 250
 #define PUT_PAUSE_MAX_US 16000
 /* The seal marker's life: how long appends wait at most for a seal that set it
- * and then did not come back (its worker died or stalled). */
-#define PUT_SEAL_MARKER_MS "200"
+ * and then did not come back (its worker died or stalled).  Longer than a try of
+ * the largest seal (a day of second readings), so that the marker is still there
+ * when the seal, read again, comes back; the seal deletes it. */
+#define PUT_SEAL_MARKER_MS "1000"
 
 /* What one attempt of a batch writes: a day's chunk and record per sealed day. */
 struct put_plan {

@@ -19,7 +19,7 @@
  *                      first and last reading, half-hour buckets, long intervals
  *   joi:{METER}:token  string: the write-token record (joi/token.h)
  *   joi:{METER}:key    string: the read-key record (the same form as a token's)
- *   joi:{METER}:seal   string "1" with an expiry (200 ms), there only while a seal
+ *   joi:{METER}:seal   string "1" with an expiry (1 s), there only while a seal
  *                      of the head that lost to appends is tried again: appends
  *                      to the head wait for it (redis/store_batch.lua)
  * Every suffix a meter's keys can have is in JOI_LAYOUT_METER_SUFFIXES: erasing a

@@ -13,7 +13,8 @@ time (30 s).
 
 Prints one line per check, "RESULT<TAB>NAME<TAB>DETAIL" (RESULT 0 = passed), for
 faults_test.sh's check: the seal got 200, every batch got 200, and the meter reads
-back exactly the readings sent, each once.
+back exactly the readings sent, each once; the same three lines, failed, when
+anything goes wrong on the way.
 """
 import http.client
 import json
@@ -57,55 +58,74 @@ def writer(w, url, meter, day, appended, sealed, deadline, out):
     out.put((codes, acked))
 
 
-def main():
-    url = urllib.parse.urlsplit(sys.argv[1])
-    meter, day = sys.argv[2], int(sys.argv[3])
+def line(ok, name, detail):
+    print("%d\t%s\t%s" % (0 if ok else 1, name, detail), flush=True)
+
+
+def run(url, meter, day, procs):
+    """Returns the three checks: (passed, name, detail)."""
     appended, sealed, out = mp.Value("l", 0), mp.Event(), mp.Queue()
     start = time.monotonic()
-    procs = [mp.Process(target=writer,
-                        args=(w, url, meter, day, appended, sealed, start + 30, out))
-             for w in range(WRITERS)]
-    for p in procs:
+    for w in range(WRITERS):
+        p = mp.Process(target=writer, daemon=True,
+                       args=(w, url, meter, day, appended, sealed, start + 30, out))
+        procs.append(p)
         p.start()
     while appended.value < APPENDS_BEFORE and time.monotonic() < start + 8:
         time.sleep(0.01)
     before = appended.value
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
     seal_t = day + 86400 + 7
-    seal_status, seal_body = post(conn, meter, [(seal_t, 2.0)])
-    conn.close()
-    sealed.set()
+    try:
+        seal_status, seal_body = post(conn, meter, [(seal_t, 2.0)])
+    finally:
+        conn.close()
+        sealed.set()
     codes, sent = {}, {}
-    for _ in procs:
-        c, acked = out.get(timeout=40)
+    for _ in procs:  # each writer stops by start + 30 s
+        c, acked = out.get(timeout=max(1, start + 45 - time.monotonic()))
         for k, v in c.items():
             codes[k] = codes.get(k, 0) + v
         for t in acked:
             sent[t] = 0.5
-    for p in procs:
-        p.join(timeout=10)
     if seal_status == 200:
         sent[seal_t] = 2.0
 
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    conn.request("GET", "/readings/read/" + meter)
-    resp = conn.getresponse()
-    stored = json.loads(resp.read())
-    conn.close()
-    got = [(r["time"], r["reading"]) for r in stored]
+    try:
+        conn.request("GET", "/readings/read/" + meter)
+        resp = conn.getresponse()
+        status, stored = resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
+    got = [(r["time"], r["reading"]) for r in stored] if status == 200 else []
     want = sorted(sent.items())
     total = sum(codes.values())
-
-    def line(ok, name, detail):
-        print("%d\t%s\t%s" % (0 if ok else 1, name, detail))
-
-    line(seal_status == 200, "the seal, %d appends in, got 200" % before,
-         "%d %s" % (seal_status, seal_body.decode(errors="replace")))
-    line(codes == {200: total}, "every one of %d appended batches got 200" % total,
-         json.dumps(codes))
-    line(resp.status == 200 and sorted(got) == want and len(got) == len(set(got)),
+    return [
+        (seal_status == 200, "the seal, %d appends in, got 200" % before,
+         "%d %s" % (seal_status, seal_body.decode(errors="replace"))),
+        (codes == {200: total}, "every one of %d appended batches got 200" % total,
+         json.dumps(codes)),
+        (status == 200 and sorted(got) == want and len(got) == len(set(got)),
          "the meter reads back exactly the %d readings sent" % len(want),
-         "%d stored, %d sent" % (len(got), len(want)))
+         "%d stored, %d sent" % (len(got), len(want))),
+    ]
+
+
+def main():
+    url = urllib.parse.urlsplit(sys.argv[1])
+    procs = []
+    try:
+        checks = run(url, sys.argv[2], int(sys.argv[3]), procs)
+    except Exception as e:  # pylint: disable=broad-except
+        checks = [(False, name, "%s: %s" % (type(e).__name__, e)) for name in
+                  ("the seal got 200", "every appended batch got 200",
+                   "the meter reads back exactly the readings sent")]
+    finally:
+        for p in procs:
+            p.terminate()
+    for ok, name, detail in checks:
+        line(ok, name, detail)
 
 
 if __name__ == "__main__":

@@ -132,7 +132,7 @@ echo "A seal while appends stream in, then writers of a sealed day at once"
 # 1799971200 is a UTC day's start.
 while IFS=$'\t' read -r result name detail; do
     check "$name" "$result" "$detail"
-done < <(/usr/bin/python3 "$(dirname "$0")/contention.py" "$url" fault-stream 1799971200 2>&1 ||
+done < <(timeout 120 /usr/bin/python3 "$(dirname "$0")/contention.py" "$url" fault-stream 1799971200 ||
     printf '1\tcontention.py ran to its end\tit failed\n')
 
 if [ "$failed" != 0 ]; then
