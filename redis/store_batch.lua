@@ -5,9 +5,9 @@
 -- KEYS[2]: the day records, a hash (field = day number, value = record)
 -- KEYS[3]: the open head, a string ("DAY\n" then "time:reading\n" records)
 -- KEYS[4]: the meter's write-token record (a string), absent for an open meter
--- KEYS[5]: the seal marker (a string with an expiry), present while a seal of the
---          head waits: appends to the head wait for it; one without an expiry, or
---          with more left than a marker's life, counts as none
+-- KEYS[5]: the meter's turn marker (a string, the id of the batch whose turn it
+--          is, with an expiry): while it is there only that batch writes; one
+--          without an expiry, or with more left than a marker's life, counts as none
 -- ARGV[1]: the token record the caller checked the request against ("" for none)
 -- ARGV[2]: the head as the worker read it: its header for an append, the whole head
 --          for a seal (ARGV[3] "S" over an existing head), so that a record appended
@@ -18,46 +18,55 @@
 --          score, the chunk the worker read for it ("" for none), the new chunk,
 --          the day's field, the new record.
 --
--- ARGV[5 + 5 * ndays + 1]: the seal marker's life in milliseconds.
+-- ARGV[5 + 5 * ndays + 1]: the turn marker's life in milliseconds
+-- ARGV[5 + 5 * ndays + 2]: the batch's id (distinct per batch)
+-- ARGV[5 + 5 * ndays + 3]: "1" if a lost compare takes the meter's turn, "0" if
+--          not (the worker's one-round-trip guess of an append, which loses when
+--          the guess is wrong, not only to another writer)
 --
--- Returns 1 when stored; 0, writing nothing, when the head's header or a day's
--- chunk is no longer what the worker read (another batch came between: the
--- worker reads again and retries) or, for an append, while the seal marker is
--- there; { record } ("" for none), writing nothing, when the meter's token record
--- is not ARGV[1].  A seal that fails only because records were appended to the
--- head since it was read sets the seal marker (its one write): appends then wait,
--- so that the seal, read again, cannot be starved by a stream of appends; a seal
--- that succeeds deletes it.  The work is a few commands per day of the batch,
--- never a loop over readings.
+-- Returns 1 when stored (and ends the batch's turn); 0, writing nothing, when
+-- another batch's turn marker is there, or when the head's header or a day's chunk
+-- is no longer what the worker read (another batch came between: the worker reads
+-- again and retries); 2 for the latter when the batch takes the turn by it (its one
+-- write): the worker reads again and retries at once, and every other writer of
+-- the meter waits meanwhile, so that no writer can be starved by others (appends
+-- win every race with a seal, and a writer that backs off loses to fresh ones);
+-- { record } ("" for none), writing nothing, when the meter's token record is not
+-- ARGV[1].  The work is a few commands per day of the batch, never a loop over
+-- readings.
 local R, E, H, M = KEYS[1], KEYS[2], KEYS[3], KEYS[5]
 local record = redis.call('GET', KEYS[4]) or ''
 if record ~= ARGV[1] then return { record } end
 local expect, op = ARGV[2], ARGV[3]
 local n = tonumber(ARGV[5])
-if op == 'A' then
-    local left = redis.call('PTTL', M)
-    if left > 0 and left <= tonumber(ARGV[6 + 5 * n]) then return 0 end
+local life, me, claim = tonumber(ARGV[6 + 5 * n]), ARGV[7 + 5 * n], ARGV[8 + 5 * n]
+local left = redis.call('PTTL', M)
+local mine = false
+if left > 0 and left <= life then
+    if redis.call('GET', M) ~= me then return 0 end
+    mine = true
 end
+local stale = false
 if expect == '' then
-    if redis.call('EXISTS', H) == 1 then return 0 end
+    stale = redis.call('EXISTS', H) == 1
 elseif op == 'S' then
-    if redis.call('GET', H) ~= expect then
-        local header = string.sub(expect, 1, string.find(expect, '\n', 1, true))
-        if redis.call('GETRANGE', H, 0, #header - 1) == header then
-            redis.call('SET', M, '1', 'PX', ARGV[6 + 5 * n])
-        end
-        return 0
-    end
+    stale = redis.call('GET', H) ~= expect
 elseif expect ~= '-' then
-    if redis.call('GETRANGE', H, 0, #expect - 1) ~= expect then return 0 end
+    stale = redis.call('GETRANGE', H, 0, #expect - 1) ~= expect
 end
 for i = 0, n - 1 do
+    if stale then break end
     local b = 6 + 5 * i
     if ARGV[b + 1] == '' then
-        if redis.call('ZCOUNT', R, ARGV[b], ARGV[b]) ~= 0 then return 0 end
-    elseif not redis.call('ZSCORE', R, ARGV[b + 1]) then
-        return 0
+        stale = redis.call('ZCOUNT', R, ARGV[b], ARGV[b]) ~= 0
+    else
+        stale = not redis.call('ZSCORE', R, ARGV[b + 1])
     end
+end
+if stale then
+    if claim ~= '1' then return 0 end
+    if not mine then redis.call('SET', M, me, 'PX', life) end
+    return 2
 end
 for i = 0, n - 1 do
     local b = 6 + 5 * i
@@ -69,6 +78,6 @@ if op == 'A' then
     redis.call('APPEND', H, ARGV[4])
 elseif op == 'S' then
     redis.call('SET', H, ARGV[4])
-    redis.call('DEL', M)
 end
+if mine then redis.call('DEL', M) end
 return 1

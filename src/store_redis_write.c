@@ -7,10 +7,12 @@
  * what it read; the script writes only if that is still what the store holds.  A
  * lost race is tried again after a random pause that doubles each time (so that
  * writers of one meter that keep meeting fall out of step), at most PUT_ATTEMPTS
- * times and for at most PUT_BUDGET_MS, then answered 503.  A seal that lost to
- * appends to the head makes the appends wait (the seal marker, JOI_LAYOUT_SEAL):
- * an append checks only the head's header, so it wins every race with a seal, and
- * without the marker a steady stream of appends could starve the seal.
+ * times and for at most PUT_BUDGET_MS, then answered 503.  A batch that lost a
+ * race takes the meter's turn (the turn marker, JOI_LAYOUT_TURN): the other
+ * writers of the meter wait while it reads again and stores.  Without it a seal
+ * could be starved by a steady stream of appends (an append checks only the
+ * head's header, so it wins every race with a seal), and a writer that backed off
+ * by fresh writers that have not.
  */
 #include <errno.h>
 #include <math.h>
@@ -41,11 +43,12 @@
 #define PUT_BUDGET_MS 2000
 #define PUT_PAUSE_US 250
 #define PUT_PAUSE_MAX_US 16000
-/* The seal marker's life: how long appends wait at most for a seal that set it
- * and then did not come back (its worker died or stalled).  Longer than a try of
- * the largest seal (a day of second readings), so that the marker is still there
- * when the seal, read again, comes back; the seal deletes it. */
-#define PUT_SEAL_MARKER_MS "1000"
+/* The turn marker's life: how long the other writers of a meter wait at most for
+ * a batch that took the turn and then did not come back (its worker died or
+ * stalled).  Longer than a try of the largest batch (a day of second readings),
+ * so that the marker is still there when the batch, read again, comes back; it
+ * deletes the marker when stored. */
+#define PUT_TURN_MS "1000"
 
 /* What one attempt of a batch writes: a day's chunk and record per sealed day. */
 struct put_plan {
@@ -98,7 +101,7 @@ static int plan_day(struct put_plan *p, int64_t d, const redisReply *old,
 /* The keys a batch of one meter touches. */
 struct put_keys {
     char readings[JOI_LAYOUT_KEY_MAX], days[JOI_LAYOUT_KEY_MAX], head[JOI_LAYOUT_KEY_MAX],
-        token[JOI_LAYOUT_KEY_MAX], seal[JOI_LAYOUT_KEY_MAX];
+        token[JOI_LAYOUT_KEY_MAX], turn[JOI_LAYOUT_KEY_MAX];
 };
 
 static void put_keys_init(struct put_keys *k, const char *meter)
@@ -107,27 +110,30 @@ static void put_keys_init(struct put_keys *k, const char *meter)
     joi_layout_key(k->days, meter, JOI_LAYOUT_DAYS);
     joi_layout_key(k->head, meter, JOI_LAYOUT_HEAD);
     joi_layout_key(k->token, meter, JOI_LAYOUT_TOKEN);
-    joi_layout_key(k->seal, meter, JOI_LAYOUT_SEAL);
+    joi_layout_key(k->turn, meter, JOI_LAYOUT_TURN);
 }
 
 /* Runs redis/store_batch.lua with what an attempt prepared: the head's expected
  * bytes and operation, the new head bytes (or records to append) and the plan's
- * days.  Returns 0 stored, 1 the token record changed (copied to current), 2 the
- * store no longer holds what was expected, -1. */
+ * days, for the batch with id `id` (distinct per batch), which takes the meter's
+ * turn if it lost and `claim` is set.  Returns 0 stored, 1 the token record changed (copied to
+ * current), 2 the store no longer holds what was expected (or another batch has the turn), 3 the
+ * same, the batch having taken the turn, -1. */
 static int put_script(struct redis_store *r, const struct put_keys *keys, const char *token,
-                      const char *expect, size_t expect_len, const char *hop,
-                      const struct joi_buf *head, const struct put_plan *plan, char *current,
-                      size_t currentlen, struct joi_error *err)
+                      const char *id, int claim, const char *expect, size_t expect_len,
+                      const char *hop, const struct joi_buf *head, const struct put_plan *plan,
+                      char *current, size_t currentlen, struct joi_error *err)
 {
-    /* EVALSHA sha 5 keys, token, expect, hop, head bytes, ndays, days..., marker life */
-    size_t fixed = 2 + 1 + 5 + 5, argc = fixed + plan->nargs + 1;
+    /* EVALSHA sha 5 keys, token, expect, hop, head bytes, ndays, days..., turn life,
+     * id, claim */
+    size_t fixed = 2 + 1 + 5 + 5, argc = fixed + plan->nargs + 3;
     const char **sargv = joi_mem_alloc(argc * sizeof *sargv);
     size_t *slens = joi_mem_alloc(argc * sizeof *slens);
     char nd[24];
     joi_store_redis_digits((long long)plan->ndays, nd);
     const char *fx[] = {
         "5",        keys->readings, keys->days, keys->head, keys->token,
-        keys->seal, token,          expect,     hop,        head->data ? head->data : "",
+        keys->turn, token,          expect,     hop,        head->data ? head->data : "",
         nd};
     for (size_t i = 0; i < 11; i++) {
         sargv[2 + i] = fx[i];
@@ -139,8 +145,11 @@ static int put_script(struct redis_store *r, const struct put_keys *keys, const 
         slens[fixed + i] = plan->lens[i];
         at += plan->lens[i];
     }
-    sargv[argc - 1] = PUT_SEAL_MARKER_MS;
-    slens[argc - 1] = strlen(PUT_SEAL_MARKER_MS);
+    const char *tail[] = {PUT_TURN_MS, id, claim ? "1" : "0"};
+    for (size_t i = 0; i < 3; i++) {
+        sargv[argc - 3 + i] = tail[i];
+        slens[argc - 3 + i] = strlen(tail[i]);
+    }
     redisReply *rep = joi_redis_eval(&r->conn, JOI_LUA_STORE_BATCH, JOI_LUA_STORE_BATCH_SHA,
                                      (int)argc, sargv, slens, err);
     free(sargv);
@@ -160,17 +169,20 @@ static int put_script(struct redis_store *r, const struct put_keys *keys, const 
     } else if (rep->type != REDIS_REPLY_INTEGER) {
         rc = joi_error_set(err, 500, "the store answered with an unexpected reply");
     } else {
-        rc = rep->integer == 1 ? 0 : 2;
+        rc = rep->integer == 1 ? 0 : rep->integer == 2 ? 3 : 2;
     }
     if (rep)
         freeReplyObject(rep);
     return rc;
 }
 
-/* One attempt at storing the sorted, distinct batch b.  Returns 0 stored, 1 the
- * token record changed (copied to current), 2 another writer came between, -1. */
+/* One attempt at storing the sorted, distinct batch b; a lost compare takes the
+ * meter's turn.  Returns 0 stored, 1 the token record changed (copied to current),
+ * 2 another writer came between or has the turn, 3 the same and this batch took
+ * the turn, -1. */
 static int put_attempt(struct redis_store *r, const char *meter, const struct joi_readings *b,
-                       const char *token, char *current, size_t currentlen, struct joi_error *err)
+                       const char *token, const char *id, char *current, size_t currentlen,
+                       struct joi_error *err)
 {
     struct put_keys keys;
     put_keys_init(&keys, meter);
@@ -318,8 +330,8 @@ static int put_attempt(struct redis_store *r, const char *meter, const struct jo
     }
     if (rc != 0)
         goto out;
-    rc = put_script(r, &keys, token, expect, expect_len, hop, &newhead, &plan, current, currentlen,
-                    err);
+    rc = put_script(r, &keys, token, id, 1, expect, expect_len, hop, &newhead, &plan, current,
+                    currentlen, err);
 out:
     if (head)
         freeReplyObject(head);
@@ -346,7 +358,8 @@ out:
  * batch): the full attempt reads what the batch touches first.  Otherwise as
  * put_attempt. */
 static int put_append(struct redis_store *r, const char *meter, const struct joi_readings *b,
-                      const char *token, char *current, size_t currentlen, struct joi_error *err)
+                      const char *token, const char *id, char *current, size_t currentlen,
+                      struct joi_error *err)
 {
     int64_t d = joi_layout_day(b->items[0].time);
     if (joi_layout_day(b->items[b->n - 1].time) != d)
@@ -362,8 +375,8 @@ static int put_append(struct redis_store *r, const char *meter, const struct joi
     struct put_plan none;
     memset(&none, 0, sizeof none);
     joi_buf_init(&none.args);
-    int rc = put_script(r, &keys, token, header.data, header.len, "A", &records, &none, current,
-                        currentlen, err);
+    int rc = put_script(r, &keys, token, id, 0, header.data, header.len, "A", &records, &none,
+                        current, currentlen, err);
     joi_buf_free(&header);
     joi_buf_free(&records);
     return rc;
@@ -376,10 +389,10 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Sleeps a random time below min(PUT_PAUSE_US << attempt, PUT_PAUSE_MAX_US). */
-static void pause_before(int attempt)
+/* xorshift64, seeded per process: pauses and batch ids, not secrets. */
+static uint64_t put_random(void)
 {
-    static uint64_t state; /* xorshift64, seeded per process */
+    static uint64_t state;
     if (state == 0) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -388,12 +401,29 @@ static void pause_before(int attempt)
     state ^= state << 13;
     state ^= state >> 7;
     state ^= state << 17;
+    return state;
+}
+
+/* Sleeps a random time below min(PUT_PAUSE_US << attempt, PUT_PAUSE_MAX_US). */
+static void pause_before(int attempt)
+{
     long long cap = attempt < 7 ? (long long)PUT_PAUSE_US << attempt : PUT_PAUSE_MAX_US;
     if (cap > PUT_PAUSE_MAX_US)
         cap = PUT_PAUSE_MAX_US;
-    long long us = (long long)(state % (uint64_t)cap);
+    long long us = (long long)(put_random() % (uint64_t)cap);
     struct timespec d = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
     nanosleep(&d, NULL);
+}
+
+/* A batch's id, 16 hex digits: a random number mixed with the process id, so
+ * that ids of batches in flight at once differ. */
+static void put_id(char id[17])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t v = put_random() ^ ((uint64_t)getpid() << 40);
+    for (int i = 0; i < 16; i++)
+        id[i] = hex[(v >> (4 * i)) & 15];
+    id[16] = '\0';
 }
 
 int joi_store_redis_readings_put(struct joi_store *s, const char *meter,
@@ -410,18 +440,21 @@ int joi_store_redis_readings_put(struct joi_store *s, const char *meter,
     for (size_t i = 0; i < nbatch; i++)
         joi_readings_push(&sorted, batch[i].time, batch[i].kw);
     joi_readings_sort_unique(&sorted);
-    int rc = put_append(r, meter, &sorted, token, current, currentlen, err);
+    char id[17];
+    put_id(id);
+    int rc = put_append(r, meter, &sorted, token, id, current, currentlen, err);
     long long began = rc == 2 ? now_ms() : 0;
-    for (int attempt = 0; attempt < PUT_ATTEMPTS && rc == 2; attempt++) {
+    for (int attempt = 0; attempt < PUT_ATTEMPTS && (rc == 2 || rc == 3); attempt++) {
         if (attempt > 0) {
             if (now_ms() - began >= PUT_BUDGET_MS)
                 break;
-            pause_before(attempt);
+            if (rc == 2) /* with the turn (3), read again at once */
+                pause_before(attempt);
         }
-        rc = put_attempt(r, meter, &sorted, token, current, currentlen, err);
+        rc = put_attempt(r, meter, &sorted, token, id, current, currentlen, err);
     }
     joi_readings_free(&sorted);
-    if (rc == 2)
+    if (rc == 2 || rc == 3)
         return joi_error_set(err, 503,
                              "other batches for this meter kept arriving while this "
                              "one was stored; nothing of it was stored, try again");

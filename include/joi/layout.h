@@ -19,9 +19,10 @@
  *                      first and last reading, half-hour buckets, long intervals
  *   joi:{METER}:token  string: the write-token record (joi/token.h)
  *   joi:{METER}:key    string: the read-key record (the same form as a token's)
- *   joi:{METER}:seal   string "1" with an expiry (1 s), there only while a seal
- *                      of the head that lost to appends is tried again: appends
- *                      to the head wait for it (redis/store_batch.lua)
+ *   joi:{METER}:turn   string, the id of the batch whose turn it is, with an
+ *                      expiry (1 s): there only while a batch that lost a race
+ *                      is tried again; the meter's other writers wait for it
+ *                      (redis/store_batch.lua)
  * Every suffix a meter's keys can have is in JOI_LAYOUT_METER_SUFFIXES: erasing a
  * meter deletes exactly those keys, and listing meters finds them by it, so a new
  * kind of key must be added there.
@@ -59,11 +60,11 @@
 #define JOI_LAYOUT_VERSION "2"
 #define JOI_LAYOUT_DAY_SECONDS 86400
 #define JOI_LAYOUT_KEY "key"
-#define JOI_LAYOUT_SEAL "seal"
+#define JOI_LAYOUT_TURN "turn"
 /* Every suffix of a meter's keys, as an initializer list. */
 #define JOI_LAYOUT_METER_SUFFIXES                                                                  \
     JOI_LAYOUT_READINGS, JOI_LAYOUT_BUCKETS, JOI_LAYOUT_LONGS, JOI_LAYOUT_TOKEN, JOI_LAYOUT_KEY,   \
-        JOI_LAYOUT_HEAD, JOI_LAYOUT_SEAL
+        JOI_LAYOUT_HEAD, JOI_LAYOUT_TURN
 /* The match pattern of every key that may be a meter's (SCAN MATCH). */
 #define JOI_LAYOUT_METER_PATTERN "joi:{*}:*"
 #define JOI_LAYOUT_CONFIG_DOC "joi:{config}:doc"

@@ -96,48 +96,57 @@ check "both batches acknowledged and every reading kept across the seal" \
     "$([ "$code0 $(cat "$work/srB.code") $(cat "$work/srA.code")" = "200 200 200" ] && [ "$got" = "$want" ] && echo 0 || echo 1)" \
     "codes $code0 $(cat "$work/srB.code") $(cat "$work/srA.code"); got $got"
 
-echo "a seal that lost to appends makes appends wait for it (joi:{M}:seal)"
+echo "a batch that lost a race takes the meter's turn (joi:{M}:turn)"
 # redis/store_batch.lua run by hand on a meter with a head: a seal whose view of the
-# head is stale, but whose day the head still is, sets the marker for the life it
-# is given; an append is refused while the marker has at most the append's life
-# left (more counts as none); the API's append waits for it; the API's seal
-# deletes it.
+# head is stale, allowed to claim, writes nothing but the marker (its id, for the
+# life it is given) and says so (2); while the marker has at most a writer's life
+# left, only its holder writes (more counts as none); the holder's write ends the
+# turn; the API's batch waits for a turn that expires.
 dm=$((d0 + 20 * 86400))
 printf '%s 1\n' "$dm" | body mark >"$work/m0.json"
 code0=$(post "$work/m0.json")
 h0=$(rcli GET 'joi:{mark}:h')
 sha=$(rcli SCRIPT LOAD "$(cat "$JOI_ROOT/redis/store_batch.lua")")
-mkeys=(5 'joi:{mark}:r' 'joi:{mark}:e' 'joi:{mark}:h' 'joi:{mark}:token' 'joi:{mark}:seal')
-stale_seal() { rcli EVALSHA "$sha" "${mkeys[@]}" '' "${h0}x" S "$((dm / 86400 + 1))"$'\n' 0 "$1"; }
-append() { rcli EVALSHA "$sha" "${mkeys[@]}" '' "$((dm / 86400))"$'\n' A "$((dm + 60)):5"$'\n' 0 "$1"; }
-r1=$(stale_seal 60000)
-pttl=$(rcli PTTL 'joi:{mark}:seal')
-r2=$(append 60000)
-check "a stale seal of the head's day writes nothing but the marker; an append then writes nothing" \
-    "$([ "$code0 $r1 $r2" = "200 0 0" ] && [ "$pttl" -gt 50000 ] && [ "$pttl" -le 60000 ] &&
-        [ "$(rcli GET 'joi:{mark}:h')" = "$h0" ] && echo 0 || echo 1)" \
-    "store $code0, seal $r1, append $r2, marker's ttl $pttl ms, head $(rcli GET 'joi:{mark}:h' | tr '\n' '|')"
-r3=$(append 100)
-check "a marker with more left than the append's life counts as none" \
-    "$([ "$r3" = 1 ] && [ "$(rcli GET 'joi:{mark}:h')" = "$h0"$'\n'"$((dm + 60)):5" ] && echo 0 || echo 1)" \
-    "append $r3, head $(rcli GET 'joi:{mark}:h' | tr '\n' '|')"
+mkeys=(5 'joi:{mark}:r' 'joi:{mark}:e' 'joi:{mark}:h' 'joi:{mark}:token' 'joi:{mark}:turn')
+stale_seal() { # life id claim
+    rcli EVALSHA "$sha" "${mkeys[@]}" '' "${h0}x" S "$((dm / 86400 + 1))"$'\n' 0 "$@"
+}
+append() { # reading life id claim
+    rcli EVALSHA "$sha" "${mkeys[@]}" '' "$((dm / 86400))"$'\n' A "$((dm + 60)):$1"$'\n' 0 "${@:2}"
+}
+head_is() { [ "$(rcli GET 'joi:{mark}:h')" = "$1" ]; }
+r1=$(stale_seal 60000 A 1)
+pttl=$(rcli PTTL 'joi:{mark}:turn')
+owner=$(rcli GET 'joi:{mark}:turn')
+r2=$(append 5 60000 B 0)
+r3=$(stale_seal 60000 B 1)
+check "a stale seal takes the turn (2, marker A); another's append and seal then write nothing (0, 0)" \
+    "$([ "$code0 $r1 $r2 $r3 $(rcli GET 'joi:{mark}:turn')" = "200 2 0 0 A" ] && [ "$owner" = A ] &&
+        [ "$pttl" -gt 50000 ] && [ "$pttl" -le 60000 ] && head_is "$h0" && echo 0 || echo 1)" \
+    "store $code0, seal $r1 $r3, append $r2, marker $owner for $pttl ms, head $(rcli GET 'joi:{mark}:h' | tr '\n' '|')"
+r4=$(append 5 60000 A 0)
+check "the holder writes and its turn ends" \
+    "$([ "$r4 $(rcli EXISTS 'joi:{mark}:turn')" = "1 0" ] && head_is "$h0"$'\n'"$((dm + 60)):5" && echo 0 || echo 1)" \
+    "append $r4, marker left $(rcli EXISTS 'joi:{mark}:turn'), head $(rcli GET 'joi:{mark}:h' | tr '\n' '|')"
+r1=$(stale_seal 60000 A 1)
+r2=$(append 6 100 B 0)
+check "a marker with more left than the writer's life counts as none" \
+    "$([ "$r1 $r2 $(rcli GET 'joi:{mark}:turn')" = "2 1 A" ] &&
+        head_is "$h0"$'\n'"$((dm + 60)):5"$'\n'"$((dm + 60)):6" && echo 0 || echo 1)" \
+    "seal $r1, append $r2, head $(rcli GET 'joi:{mark}:h' | tr '\n' '|')"
+rcli DEL 'joi:{mark}:turn' >/dev/null
 printf '%s 2\n' "$((dm + 120))" | body mark >"$work/m1.json"
-r1=$(stale_seal 200)
+r1=$(stale_seal 200 A 1)
 start=$(date +%s%3N)
 code1=$(post "$work/m1.json")
 took=$(($(date +%s%3N) - start))
-check "an append through the API waits for a 200 ms marker (${took} ms), then is stored" \
-    "$([ "$r1 $code1" = "0 200" ] && [ "$took" -ge 100 ] && [ "$took" -lt 2000 ] && echo 0 || echo 1)" \
-    "seal $r1, store $code1 after $took ms"
-printf '%s 3\n' "$((dm + 86400))" | body mark >"$work/m2.json"
-r1=$(stale_seal 60000)
-code2=$(post "$work/m2.json")
-left=$(rcli EXISTS 'joi:{mark}:seal')
+left=$(rcli EXISTS 'joi:{mark}:turn')
 got=$(curl -s --max-time 10 "$url/readings/read/mark")
-want="[{\"time\":$dm,\"reading\":1},{\"time\":$((dm + 60)),\"reading\":5},{\"time\":$((dm + 120)),\"reading\":2},{\"time\":$((dm + 86400)),\"reading\":3}]"
-check "the API's seal deletes the marker; every reading reads back" \
-    "$([ "$r1 $code2 $left" = "0 200 0" ] && [ "$got" = "$want" ] && echo 0 || echo 1)" \
-    "seal $r1, store $code2, marker left $left, got $got"
+want="[{\"time\":$dm,\"reading\":1},{\"time\":$((dm + 60)),\"reading\":6},{\"time\":$((dm + 120)),\"reading\":2}]"
+check "an append through the API waits for a 200 ms turn (${took} ms), then is stored" \
+    "$([ "$r1 $code1 $left" = "2 200 0" ] && [ "$took" -ge 100 ] && [ "$took" -lt 2000 ] &&
+        [ "$got" = "$want" ] && echo 0 || echo 1)" \
+    "seal $r1, store $code1 after $took ms, marker left $left, got $got"
 
 echo "writers racing across a seal"
 : >"$work/race"

@@ -12,9 +12,10 @@ now into a sealed day's chunk, all at once.  Every loop is bounded by count and
 time (30 s).
 
 Prints one line per check, "RESULT<TAB>NAME<TAB>DETAIL" (RESULT 0 = passed), for
-faults_test.sh's check: the seal got 200, every batch got 200, and the meter reads
-back exactly the readings sent, each once; the same three lines, failed, when
-anything goes wrong on the way.
+faults_test.sh's check: the seal got 200, every batch got 200 (the detail counts
+the others by phase: into the head, into the sealed day), and the meter reads back
+exactly the readings sent, each once; the same three lines, failed, when anything
+goes wrong on the way.
 """
 import http.client
 import json
@@ -39,23 +40,27 @@ def post(conn, meter, readings):
 
 def writer(w, url, meter, day, appended, sealed, deadline, out):
     """Appends until it has sent AFTER batches after the seal (bounded by count and
-    time); puts (codes, times acknowledged) on out."""
+    time); puts (codes, codes other than 200 by phase, times acknowledged) on out."""
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-    codes, acked, after = {}, [], 0
+    codes, failed, acked, after = {}, {}, [], 0
     for k in range(PER_WRITER):
         if after == AFTER or time.monotonic() > deadline:
             break
+        phase = "into the sealed day" if sealed.is_set() else "into the head"
         if sealed.is_set():
             after += 1
         t = day + k * WRITERS + w
         status, _ = post(conn, meter, [(t, 0.5)])
         codes[status] = codes.get(status, 0) + 1
+        if status != 200:
+            key = "%d %s" % (status, phase)
+            failed[key] = failed.get(key, 0) + 1
         if status == 200:
             acked.append(t)
             with appended.get_lock():
                 appended.value += 1
     conn.close()
-    out.put((codes, acked))
+    out.put((codes, failed, acked))
 
 
 def line(ok, name, detail):
@@ -81,11 +86,13 @@ def run(url, meter, day, procs):
     finally:
         conn.close()
         sealed.set()
-    codes, sent = {}, {}
+    codes, failed, sent = {}, {}, {}
     for _ in procs:  # each writer stops by start + 30 s
-        c, acked = out.get(timeout=max(1, start + 45 - time.monotonic()))
+        c, f, acked = out.get(timeout=max(1, start + 45 - time.monotonic()))
         for k, v in c.items():
             codes[k] = codes.get(k, 0) + v
+        for k, v in f.items():
+            failed[k] = failed.get(k, 0) + v
         for t in acked:
             sent[t] = 0.5
     if seal_status == 200:
@@ -105,7 +112,7 @@ def run(url, meter, day, procs):
         (seal_status == 200, "the seal, %d appends in, got 200" % before,
          "%d %s" % (seal_status, seal_body.decode(errors="replace"))),
         (codes == {200: total}, "every one of %d appended batches got 200" % total,
-         json.dumps(codes)),
+         "%s; %s" % (json.dumps(codes), json.dumps(failed))),
         (status == 200 and sorted(got) == want and len(got) == len(set(got)),
          "the meter reads back exactly the %d readings sent" % len(want),
          "%d stored, %d sent" % (len(got), len(want))),

@@ -134,6 +134,9 @@ while IFS=$'\t' read -r result name detail; do
     check "$name" "$result" "$detail"
 done < <(timeout 120 /usr/bin/python3 "$(dirname "$0")/contention.py" "$url" fault-stream 1799971200 ||
     printf '1\tcontention.py ran to its end\tit failed\n')
+# Every batch that took the meter's turn was stored, so it ended its turn.
+turn=$(redis-cli -s "$sock" EXISTS 'joi:{fault-stream}:turn')
+check "no turn marker is left" "$turn" "joi:{fault-stream}:turn exists: $turn"
 
 if [ "$failed" != 0 ]; then
     echo "worker log:"

@@ -164,7 +164,7 @@ static void test_key_split(void)
         {__LINE__, "joi:{m.x_y-1}:token", 0, "m.x_y-1", "token"},
         {__LINE__, "joi:{m}:key", 0, "m", "key"},
         {__LINE__, "joi:{m}:h", 0, "m", "h"},
-        {__LINE__, "joi:{m}:seal", 0, "m", "seal"},
+        {__LINE__, "joi:{m}:turn", 0, "m", "turn"},
         {__LINE__, "joi:{config}:doc", -1, "", ""},
         {__LINE__, "joi:{config}:version", -1, "", ""},
         {__LINE__, "joi:{health}:probe", -1, "", ""},
