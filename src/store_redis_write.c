@@ -35,10 +35,11 @@
 #include "scripts.h"
 
 /* A batch is tried again after a compare and swap that failed (another writer of
- * the meter came between the read and the script) at most PUT_ATTEMPTS times and
- * while less than PUT_BUDGET_MS have passed since it began, before the store
- * answers 503.  Before try k it pauses a random time below
- * min(PUT_PAUSE_US << k, PUT_PAUSE_MAX_US). */
+ * the meter came between the read and the script) at most PUT_ATTEMPTS times
+ * (waits for another batch's turn, which do no work, are not counted) and while
+ * less than PUT_BUDGET_MS have passed since it began, before the store answers
+ * 503.  Its k-th pause is a random time below min(PUT_PAUSE_US << k,
+ * PUT_PAUSE_MAX_US); a batch that took the turn reads again without one. */
 #define PUT_ATTEMPTS 64
 #define PUT_BUDGET_MS 2000
 #define PUT_PAUSE_US 250
@@ -48,7 +49,9 @@
  * stalled).  Longer than a try of the largest batch (a day of second readings),
  * so that the marker is still there when the batch, read again, comes back; it
  * deletes the marker when stored. */
-#define PUT_TURN_MS "1000"
+#define PUT_TURN_MS 1000
+#define PUT_STR_(x) #x
+#define PUT_STR(x) PUT_STR_(x)
 
 /* What one attempt of a batch writes: a day's chunk and record per sealed day. */
 struct put_plan {
@@ -145,7 +148,7 @@ static int put_script(struct redis_store *r, const struct put_keys *keys, const 
         slens[fixed + i] = plan->lens[i];
         at += plan->lens[i];
     }
-    const char *tail[] = {PUT_TURN_MS, id, claim ? "1" : "0"};
+    const char *tail[] = {PUT_STR(PUT_TURN_MS), id, claim ? "1" : "0"};
     for (size_t i = 0; i < 3; i++) {
         sargv[argc - 3 + i] = tail[i];
         slens[argc - 3 + i] = strlen(tail[i]);
@@ -177,12 +180,13 @@ static int put_script(struct redis_store *r, const struct put_keys *keys, const 
 }
 
 /* One attempt at storing the sorted, distinct batch b; a lost compare takes the
- * meter's turn.  Returns 0 stored, 1 the token record changed (copied to current),
- * 2 another writer came between or has the turn, 3 the same and this batch took
- * the turn, -1. */
+ * meter's turn.  `mine`: the batch took the turn in its last attempt (else a turn
+ * there is another batch's).  Returns 0 stored, 1 the token record changed (copied
+ * to current), 2 another writer came between or has the turn, 3 the same and this
+ * batch took the turn, 4 another batch has the turn (seen before any work), -1. */
 static int put_attempt(struct redis_store *r, const char *meter, const struct joi_readings *b,
-                       const char *token, const char *id, char *current, size_t currentlen,
-                       struct joi_error *err)
+                       const char *token, const char *id, int mine, char *current,
+                       size_t currentlen, struct joi_error *err)
 {
     struct put_keys keys;
     put_keys_init(&keys, meter);
@@ -199,8 +203,9 @@ static int put_attempt(struct redis_store *r, const char *meter, const struct jo
         }
     }
     starts[ndays] = b->n;
-    /* Round 1: the head's header and each day's chunk. */
-    int ncmd = 1 + (int)ndays;
+    /* Round 1: the head's header, each day's chunk, and the time left of the
+     * meter's turn (so that a batch the script would refuse waits without the work). */
+    int ncmd = 1 + (int)ndays + 1;
     const char ***argvs = joi_mem_alloc((size_t)ncmd * sizeof *argvs);
     const char **argv = joi_mem_alloc(4 * (size_t)ncmd * sizeof *argv);
     int *argcs = joi_mem_alloc((size_t)ncmd * sizeof *argcs);
@@ -222,6 +227,11 @@ static int put_attempt(struct redis_store *r, const char *meter, const struct jo
         argvs[k + 1] = a;
         argcs[k + 1] = 4;
     }
+    const char **turn = argv + 4 * (ndays + 1);
+    turn[0] = "PTTL";
+    turn[1] = keys.turn;
+    argvs[ndays + 1] = turn;
+    argcs[ndays + 1] = 2;
     struct put_plan plan;
     memset(&plan, 0, sizeof plan);
     joi_buf_init(&plan.args);
@@ -237,6 +247,12 @@ static int put_attempt(struct redis_store *r, const char *meter, const struct jo
     }
     if (reps[0]->type != REDIS_REPLY_STRING) {
         rc = joi_error_set(err, 500, "the store holds a malformed reading");
+        goto out;
+    }
+    const redisReply *left = reps[ndays + 1];
+    if (!mine && left->type == REDIS_REPLY_INTEGER && left->integer > 0 &&
+        left->integer <= PUT_TURN_MS) {
+        rc = 4; /* another batch's turn: the script would refuse this one */
         goto out;
     }
     /* The head's day H, or -1 for none. */
@@ -404,10 +420,10 @@ static uint64_t put_random(void)
     return state;
 }
 
-/* Sleeps a random time below min(PUT_PAUSE_US << attempt, PUT_PAUSE_MAX_US). */
-static void pause_before(int attempt)
+/* Sleeps a random time below min(PUT_PAUSE_US << k, PUT_PAUSE_MAX_US). */
+static void pause_before(int k)
 {
-    long long cap = attempt < 7 ? (long long)PUT_PAUSE_US << attempt : PUT_PAUSE_MAX_US;
+    long long cap = k < 7 ? (long long)PUT_PAUSE_US << k : PUT_PAUSE_MAX_US;
     if (cap > PUT_PAUSE_MAX_US)
         cap = PUT_PAUSE_MAX_US;
     long long us = (long long)(put_random() % (uint64_t)cap);
@@ -444,17 +460,22 @@ int joi_store_redis_readings_put(struct joi_store *s, const char *meter,
     put_id(id);
     int rc = put_append(r, meter, &sorted, token, id, current, currentlen, err);
     long long began = rc == 2 ? now_ms() : 0;
-    for (int attempt = 0; attempt < PUT_ATTEMPTS && (rc == 2 || rc == 3); attempt++) {
-        if (attempt > 0) {
+    /* Tries that did the work are at most PUT_ATTEMPTS; waits for another batch's
+     * turn (4) are bounded by the budget alone. */
+    int tries = 0, pauses = 0;
+    while ((rc == 2 || rc == 3 || rc == 4) && tries < PUT_ATTEMPTS) {
+        if (tries + pauses > 0) {
             if (now_ms() - began >= PUT_BUDGET_MS)
                 break;
-            if (rc == 2) /* with the turn (3), read again at once */
-                pause_before(attempt);
+            if (rc != 3) /* with the turn, read again at once */
+                pause_before(++pauses);
         }
-        rc = put_attempt(r, meter, &sorted, token, id, current, currentlen, err);
+        rc = put_attempt(r, meter, &sorted, token, id, rc == 3, current, currentlen, err);
+        if (rc != 4)
+            tries++;
     }
     joi_readings_free(&sorted);
-    if (rc == 2 || rc == 3)
+    if (rc >= 2)
         return joi_error_set(err, 503,
                              "other batches for this meter kept arriving while this "
                              "one was stored; nothing of it was stored, try again");
