@@ -24,26 +24,36 @@
 --          not (the worker's one-round-trip guess of an append, which loses when
 --          the guess is wrong, not only to another writer)
 --
+-- The turn marker is a hint between live writers, never data: its writes are kept
+-- out of the append-only file and replicas (REPL_NONE), so taking a turn costs no
+-- fsync, and a restarted store simply has none.
+--
 -- Returns 1 when stored (and ends the batch's turn); 0, writing nothing, when
 -- another batch's turn marker is there, or when the head's header or a day's chunk
 -- is no longer what the worker read (another batch came between: the worker reads
 -- again and retries); 2 for the latter when the batch takes the turn by it (its one
--- write): the worker reads again and retries at once, and every other writer of
+-- write) or holds it already: the worker reads again and retries at once, and every other writer of
 -- the meter waits meanwhile, so that no writer can be starved by others (appends
 -- win every race with a seal, and a writer that backs off loses to fresh ones);
--- { record } ("" for none), writing nothing, when the meter's token record is not
--- ARGV[1].  The work is a few commands per day of the batch, never a loop over
--- readings.
+-- { record } ("" for none), writing nothing but ending a turn the batch holds,
+-- when the meter's token record is not ARGV[1].  The work is a few commands per
+-- day of the batch, never a loop over readings.
 local R, E, H, M = KEYS[1], KEYS[2], KEYS[3], KEYS[5]
-local record = redis.call('GET', KEYS[4]) or ''
-if record ~= ARGV[1] then return { record } end
 local expect, op = ARGV[2], ARGV[3]
 local n = tonumber(ARGV[5])
 local life, me, claim = tonumber(ARGV[6 + 5 * n]), ARGV[7 + 5 * n], ARGV[8 + 5 * n]
+local record = redis.call('GET', KEYS[4]) or ''
+if record ~= ARGV[1] then -- the batch ends here: so does a turn it holds
+    if redis.pcall('GET', M) == me then
+        redis.set_repl(redis.REPL_NONE)
+        redis.call('DEL', M)
+    end
+    return { record }
+end
 local left = redis.call('PTTL', M)
 local mine = false
-if left > 0 and left <= life then
-    if redis.call('GET', M) ~= me then return 0 end
+if left > 0 and left <= life then -- pcall: a marker of another type is not ours
+    if redis.pcall('GET', M) ~= me then return 0 end
     mine = true
 end
 local stale = false
@@ -65,7 +75,10 @@ for i = 0, n - 1 do
 end
 if stale then
     if claim ~= '1' then return 0 end
-    if not mine then redis.call('SET', M, me, 'PX', life) end
+    if not mine then
+        redis.set_repl(redis.REPL_NONE)
+        redis.call('SET', M, me, 'PX', life)
+    end
     return 2
 end
 for i = 0, n - 1 do
@@ -79,5 +92,8 @@ if op == 'A' then
 elseif op == 'S' then
     redis.call('SET', H, ARGV[4])
 end
-if mine then redis.call('DEL', M) end
+if mine then
+    redis.set_repl(redis.REPL_NONE)
+    redis.call('DEL', M)
+end
 return 1

@@ -179,17 +179,36 @@ static int put_script(struct redis_store *r, const struct put_keys *keys, const 
     return rc;
 }
 
+/* 1 if the meter's turn marker `key` counts (0 < time left <= its life), 0 if not,
+ * -1 (err set). */
+static int put_turn_held(struct redis_store *r, const char *key, struct joi_error *err)
+{
+    const char *argv[] = {"PTTL", key};
+    redisReply *rep = joi_redis_run_str(&r->conn, 2, argv, err);
+    if (rep == NULL)
+        return -1;
+    int held = rep->type == REDIS_REPLY_INTEGER && rep->integer > 0 && rep->integer <= PUT_TURN_MS;
+    freeReplyObject(rep);
+    return held;
+}
+
 /* One attempt at storing the sorted, distinct batch b; a lost compare takes the
- * meter's turn.  `mine`: the batch took the turn in its last attempt (else a turn
- * there is another batch's).  Returns 0 stored, 1 the token record changed (copied
+ * meter's turn.  `last` is what the batch's last attempt returned: 3, it took the
+ * turn (else a turn there is another batch's); 4, it waits for another's turn (and
+ * asks only its time left until it ends).  Returns 0 stored, 1 the token record changed (copied
  * to current), 2 another writer came between or has the turn, 3 the same and this
  * batch took the turn, 4 another batch has the turn (seen before any work), -1. */
 static int put_attempt(struct redis_store *r, const char *meter, const struct joi_readings *b,
-                       const char *token, const char *id, int mine, char *current,
+                       const char *token, const char *id, int last, char *current,
                        size_t currentlen, struct joi_error *err)
 {
     struct put_keys keys;
     put_keys_init(&keys, meter);
+    if (last == 4) {
+        int held = put_turn_held(r, keys.turn, err);
+        if (held != 0)
+            return held < 0 ? -1 : 4;
+    }
     const char *key = keys.readings, *hkey = keys.head;
     /* The batch's days: [starts[k], starts[k + 1]) of b are day days[k]. */
     size_t ndays = 0;
@@ -250,7 +269,7 @@ static int put_attempt(struct redis_store *r, const char *meter, const struct jo
         goto out;
     }
     const redisReply *left = reps[ndays + 1];
-    if (!mine && left->type == REDIS_REPLY_INTEGER && left->integer > 0 &&
+    if (last != 3 && left->type == REDIS_REPLY_INTEGER && left->integer > 0 &&
         left->integer <= PUT_TURN_MS) {
         rc = 4; /* another batch's turn: the script would refuse this one */
         goto out;
@@ -461,16 +480,18 @@ int joi_store_redis_readings_put(struct joi_store *s, const char *meter,
     int rc = put_append(r, meter, &sorted, token, id, current, currentlen, err);
     long long began = rc == 2 ? now_ms() : 0;
     /* Tries that did the work are at most PUT_ATTEMPTS; waits for another batch's
-     * turn (4) are bounded by the budget alone. */
-    int tries = 0, pauses = 0;
-    while ((rc == 2 || rc == 3 || rc == 4) && tries < PUT_ATTEMPTS) {
-        if (tries + pauses > 0) {
+     * turn (4) are bounded by the budget alone.  A batch that took the turn (3)
+     * reads again at once, once: a holder that loses again pauses like any other. */
+    int tries = 0, pauses = 0, held = 0; /* held: tries in a row that returned 3 */
+    for (int n = 0; (rc == 2 || rc == 3 || rc == 4) && tries < PUT_ATTEMPTS; n++) {
+        if (n > 0) {
             if (now_ms() - began >= PUT_BUDGET_MS)
                 break;
-            if (rc != 3) /* with the turn, read again at once */
+            held = rc == 3 ? held + 1 : 0;
+            if (held != 1)
                 pause_before(++pauses);
         }
-        rc = put_attempt(r, meter, &sorted, token, id, rc == 3, current, currentlen, err);
+        rc = put_attempt(r, meter, &sorted, token, id, rc, current, currentlen, err);
         if (rc != 4)
             tries++;
     }

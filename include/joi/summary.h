@@ -48,7 +48,7 @@ void joi_summary_free(struct joi_summary *s); /* frees the arrays; s can be NULL
 void joi_summary_sort(struct joi_summary *s);
 
 /* Builds the pre-aggregates of readings (sorted, distinct times): the reference
- * implementation of what redis/store_readings.lua maintains. */
+ * implementation of what redis/store_batch.lua maintains. */
 void joi_summary_build(const struct joi_reading *r, size_t n, struct joi_summary *out);
 
 /* The buckets of sm inside which some plan of c changes price (a window at 16:10,
