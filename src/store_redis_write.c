@@ -450,12 +450,12 @@ static void pause_before(int k)
     nanosleep(&d, NULL);
 }
 
-/* A batch's id, 16 hex digits: a random number mixed with the process id, so
- * that ids of batches in flight at once differ. */
+/* A batch's id, 16 hex digits from put_random (seeded with the process id, so
+ * that ids of batches in flight at once differ; no system call a batch). */
 static void put_id(char id[17])
 {
     static const char hex[] = "0123456789abcdef";
-    uint64_t v = put_random() ^ ((uint64_t)getpid() << 40);
+    uint64_t v = put_random();
     for (int i = 0; i < 16; i++)
         id[i] = hex[(v >> (4 * i)) & 15];
     id[16] = '\0';
